@@ -1,0 +1,147 @@
+"""Container metadata: encoder and handler tags, camera keys, dates, editing traces, and whether
+size, frame rate and duration fit a known generator's output. Weak evidence in both directions:
+all of it is easy to strip or forge, and real cameras share sizes with generators."""
+
+import math
+from dataclasses import dataclass
+
+from ..generators import find_by_encoder, find_by_profile, find_by_text
+from ..registry import Check, Media, Needs, register_check
+from ..report import Evidence
+
+CAMERA_KEYS = {
+    "com.apple.quicktime.make": "make",
+    "com.apple.quicktime.model": "model",
+    "com.android.manufacturer": "make",
+    "com.android.model": "model",
+    "make": "make",
+    "model": "model",
+}
+CAPTURE_HINT_KEYS = (
+    "com.apple.quicktime.software",
+    "com.apple.quicktime.location.iso6709",
+    "com.android.version",
+    "location",
+)
+EDITORS = (
+    "premiere",
+    "after effects",
+    "final cut",
+    "davinci",
+    "resolve",
+    "capcut",
+    "剪映",
+    "imovie",
+    "handbrake",
+    "inshot",
+    "clipchamp",
+    "kinemaster",
+    "vn video editor",
+    "lavf",
+    "lavc",
+)
+PLATFORM_HANDLERS = {
+    "core media video": "Apple's AVFoundation (an iPhone, a Mac, or an app on them)",
+    "iso media file produced by google": "Google (YouTube or an Android export)",
+    "twitter-vork muxer": "X/Twitter's transcoder",
+    "gopro avc": "a GoPro camera",
+}
+
+# Each hint's weight. Camera keys are what a phone writes and generators do not; a generator's
+# own encoder tag or profile is what its pipeline writes and cameras rarely do. None is more than
+# weak: the fusion cap for this check is ln 2.
+CAMERA_LOG_LR = -math.log(1.5)
+CAPTURE_HINT_LOG_LR = -math.log(1.2)
+ENCODER_LOG_LR = math.log(1.8)
+GENERATOR_NAME_LOG_LR = math.log(1.8)
+PROFILE_LOG_LR = math.log(1.3)
+
+
+@dataclass
+class _Hint:
+    said: str
+    log_lr: float = 0.0
+
+
+@register_check("metadata")
+class MetadataCheck(Check):
+    needs = Needs(tags=True)
+
+    def run(self, media: Media) -> Evidence:
+        info = media.info
+        tags = {k.lower(): v for k, v in info.tags.items() if k.split(":")[-1] != "xmp"}
+        hints: list[_Hint] = []
+        generators: dict[str, float] = {}
+
+        camera = {
+            CAMERA_KEYS[k.split(":")[-1]]: v
+            for k, v in tags.items()
+            if k.split(":")[-1] in CAMERA_KEYS
+        }
+        if camera:
+            hints.append(_Hint(f"camera {' '.join(camera.values())} recorded", CAMERA_LOG_LR))
+        capture = [k for k in tags if k.split(":")[-1] in CAPTURE_HINT_KEYS]
+        if capture:
+            hints.append(_Hint(f"capture keys {', '.join(capture)}", CAPTURE_HINT_LOG_LR))
+
+        encoders = [v for k, v in tags.items() if k.split(":")[-1] in ("encoder", "software")]
+        for encoder in encoders:
+            own = find_by_encoder(encoder)
+            if own:
+                names = ", ".join(g.name for g in own)
+                hints.append(
+                    _Hint(f"encoder tag {encoder!r}, written by {names}'s pipeline", ENCODER_LOG_LR)
+                )
+                generators.update({g.key: 0.5 for g in own})
+            else:
+                editor = next((e for e in EDITORS if e in encoder.lower()), None)
+                note = " (re-encoded: not camera-original)" if editor else ""
+                hints.append(_Hint(f"encoder tag {encoder!r}{note}"))
+
+        handlers = {v for k, v in tags.items() if k.split(":")[-1] == "handler_name"}
+        for handler in sorted(handlers):
+            origin = next((o for h, o in PLATFORM_HANDLERS.items() if h in handler.lower()), None)
+            if origin:
+                hints.append(_Hint(f"handler {handler!r}, written by {origin}"))
+        if any("core media" in h.lower() for h in handlers) and not camera:
+            hints.append(_Hint("an Apple writer but no camera make or model"))
+
+        named = {g.key: g for v in tags.values() for g in find_by_text(v)}
+        if named:
+            names = ", ".join(g.name for g in named.values())
+            hints.append(_Hint(f"metadata text names {names}", GENERATOR_NAME_LOG_LR))
+            generators.update({key: max(generators.get(key, 0), 0.5) for key in named})
+
+        created = tags.get("creation_time") or tags.get("com.apple.quicktime.creationdate")
+        if created:
+            hints.append(_Hint(f"created {created}"))
+
+        profiles = find_by_profile(info.width, info.height, info.fps, info.duration_s)
+        if profiles:
+            names = ", ".join(g.name for g in profiles)
+            fps = f"{info.fps:g}" if info.fps else "?"
+            hints.append(
+                _Hint(
+                    f"{info.width}x{info.height} at {fps} fps for {info.duration_s:g} s fits the "
+                    f"output of {names}",
+                    PROFILE_LOG_LR,
+                )
+            )
+            for g in profiles:
+                generators.setdefault(g.key, round(0.3 / len(profiles), 3))
+
+        log_lr = sum(h.log_lr for h in hints)
+        finding = (
+            "generator_hints" if log_lr > 0 else "capture_hints" if log_lr < 0 else "no_signal"
+        )
+        said = "; ".join(h.said for h in hints) if hints else "no tags beyond the stream basics"
+        return self.evidence(
+            finding,
+            f"Container metadata (weak evidence, easy to strip or forge): {said}.",
+            log_lr,
+            details={
+                "hints": [{"said": h.said, "log_lr": round(h.log_lr, 3)} for h in hints],
+                "tags": {k: v for k, v in info.tags.items() if k.split(":")[-1] != "xmp"},
+            },
+            generators=generators,
+        )

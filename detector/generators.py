@@ -1,0 +1,91 @@
+"""The generator registry (``generators.toml``): names, aliases, marks, claims and profiles."""
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+REGISTRY_FILE = Path(__file__).with_name("generators.toml")
+FPS_TOLERANCE = 0.6  # 24.39 fps WebPs (40.96 ms frames) still count as 24 fps
+
+
+@dataclass(frozen=True)
+class Profile:
+    width: int
+    height: int
+    fps: float
+    min_s: float
+    max_s: float
+
+    def matches(self, width: int, height: int, fps: float | None, duration_s: float | None) -> bool:
+        if sorted((width, height)) != sorted((self.width, self.height)):
+            return False
+        if fps is None or abs(fps - self.fps) > FPS_TOLERANCE:
+            return False
+        return duration_s is not None and self.min_s <= duration_s <= self.max_s
+
+
+@dataclass(frozen=True)
+class Generator:
+    key: str
+    name: str
+    vendor: str
+    family: str | None = None
+    aliases: tuple[str, ...] = ()
+    visible_marks: tuple[str, ...] = ()
+    c2pa_claim_generators: tuple[str, ...] = ()
+    encoder_tags: tuple[str, ...] = ()
+    profiles: tuple[Profile, ...] = field(default_factory=tuple)
+
+
+@cache
+def generators() -> dict[str, Generator]:
+    """Every registered generator by key, read once from the data file."""
+    with open(REGISTRY_FILE, "rb") as f:
+        raw = tomllib.load(f)
+    return {
+        key: Generator(
+            key=key,
+            name=entry["name"],
+            vendor=entry["vendor"],
+            family=entry.get("family"),
+            aliases=tuple(entry.get("aliases", ())),
+            visible_marks=tuple(entry.get("visible_marks", ())),
+            c2pa_claim_generators=tuple(entry.get("c2pa_claim_generators", ())),
+            encoder_tags=tuple(entry.get("encoder_tags", ())),
+            profiles=tuple(Profile(**p) for p in entry.get("profiles", ())),
+        )
+        for key, entry in raw.items()
+    }
+
+
+def find_by_text(text: str) -> list[Generator]:
+    """Generators whose name or alias occurs in ``text`` (case-insensitive)."""
+    lowered = text.lower()
+    return [
+        g
+        for g in generators().values()
+        if any(_names(alias, lowered) for alias in (g.name.lower(), *g.aliases))
+    ]
+
+
+def _names(alias: str, text: str) -> bool:
+    # Latin aliases must stand as words ("sora" is not in "sorano"); CJK ones have no word breaks.
+    if alias.isascii():
+        return re.search(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])", text) is not None
+    return alias in text
+
+
+def find_by_encoder(encoder: str) -> list[Generator]:
+    return [g for g in generators().values() if any(t in encoder for t in g.encoder_tags)]
+
+
+def find_by_profile(
+    width: int, height: int, fps: float | None, duration_s: float | None
+) -> list[Generator]:
+    return [
+        g
+        for g in generators().values()
+        if any(p.matches(width, height, fps, duration_s) for p in g.profiles)
+    ]

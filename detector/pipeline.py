@@ -1,0 +1,142 @@
+"""``analyze``: probe, plan, decode once, run every check, fuse, report."""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .decode import decode_plan
+from .errors import MediaError
+from .frames import Frames, FrameSpec, Progress, plan_frames
+from .fusion import fuse
+from .probe import Probe, probe
+from .registry import Check, Media, check_names, create_checks
+from .report import Evidence, Limitation, MediaInfo, Report, Sampling, Window
+from .settings import Settings, get_settings
+
+
+def analyze(
+    path: str | Path, settings: Settings | None = None, progress: Progress | None = None
+) -> Report:
+    """Analyse one video file and return its Report; raise a MediaError if it cannot be read."""
+    settings = settings or get_settings()
+    timings: dict[str, float] = {}
+    with _timed(timings, "probe"):
+        probed = probe(Path(path), settings)
+    checks = create_checks(settings)
+    spec = FrameSpec(stills=settings.key_frames)
+    for check in checks:
+        if check.needs.frames:
+            spec = spec.merge(check.needs.frames)
+    with _timed(timings, "decode"):
+        plan = plan_frames(probed, spec, settings.max_frames_decoded)
+        frames = decode_plan(probed, plan, settings, progress)
+    media = Media(probed.path, _displayed(probed.info, frames), frames)
+
+    evidence = []
+    for i, check in enumerate(checks):
+        with _timed(timings, check.name):
+            evidence.append(_run(check, media))
+        if progress:
+            progress("checks", (i + 1) / len(checks))
+    fused = fuse(evidence)
+    return Report(
+        analysed_at=datetime.now(UTC),
+        media=media.info,
+        fabrication_likelihood=round(fused.likelihood, 4),
+        verdict=fused.verdict,
+        evidence=evidence,
+        generators=fused.generators,
+        timeline=fused.timeline,
+        sampling=_sampling(frames),
+        limitations=_limitations(probed, frames, evidence, settings),
+        timings_ms=timings,
+    )
+
+
+def _run(check: Check, media: Media) -> Evidence:
+    """A check that fails reports an error; it never takes the analysis down."""
+    try:
+        return check.run(media)
+    except MediaError:
+        raise
+    except Exception as e:  # any bug in one check must not sink the report
+        return Evidence(
+            check=check.name,
+            status="error",
+            finding="check_failed",
+            summary=f"The {check.name} check failed ({type(e).__name__}: {e}); it counts for "
+            "nothing.",
+        )
+
+
+def _displayed(info: MediaInfo, frames: Frames) -> MediaInfo:
+    """Frame size as shown: a stream stored sideways with a rotation flag swaps width and height."""
+    if frames.rotation % 180 == 0:
+        return info.model_copy(update={"rotation": frames.rotation % 360})
+    return info.model_copy(
+        update={"rotation": frames.rotation % 360, "width": info.height, "height": info.width}
+    )
+
+
+def _sampling(frames: Frames) -> Sampling:
+    start, end = frames.span
+    return Sampling(
+        span_start_s=round(start, 3),
+        span_end_s=round(end, 3),
+        frames_decoded=frames.decoded,
+        key_frames_s=[round(f.time_s, 3) for f in frames.stills],
+        windows=[
+            Window(start_s=round(w[0].time_s, 3), end_s=round(w[-1].time_s, 3), frames=len(w))
+            for w in frames.windows
+        ],
+    )
+
+
+def _limitations(
+    probed: Probe, frames: Frames, evidence: list[Evidence], settings: Settings
+) -> list[Limitation]:
+    out = []
+    for name in check_names():
+        if name in settings.disabled_checks:
+            out.append(
+                Limitation(code="check_disabled", message=f"The {name} check is switched off.")
+            )
+    for e in evidence:
+        if e.status == "error":
+            out.append(Limitation(code="check_failed", message=e.summary))
+    info = probed.info
+    if frames.stopped_early:
+        reason = {
+            "frame_limit": f"the limit of {settings.max_frames_decoded} decoded frames was reached",
+            "timeout": f"decoding took longer than {settings.decode_timeout_s:g} s",
+            "end_of_stream": "the stream ended before its stated duration",
+        }.get(frames.stopped_early, frames.stopped_early)
+        start, end = frames.span
+        out.append(
+            Limitation(
+                code="partial_decode",
+                message=f"Frames were checked from {start:.1f} s to {end:.1f} s only: {reason}.",
+            )
+        )
+    if info.fps_assumed:
+        out.append(
+            Limitation(
+                code="frame_rate_assumed",
+                message="The file stores no frame rate (a raw stream); times assume "
+                f"{info.fps or 25:g} fps.",
+            )
+        )
+    if info.duration_s is None:
+        out.append(Limitation(code="duration_unknown", message="The file states no duration."))
+    return out
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = round((time.perf_counter() - started) * 1000, 2)

@@ -1,0 +1,35 @@
+"""Settings, read once from the environment (prefix ``VERITY_``) through one object."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GiB = 1024**3
+
+
+class Settings(BaseSettings):
+    """Every knob of an analysis. ``VERITY_MAX_BYTES=...`` and so on override the defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="VERITY_", frozen=True)
+
+    # Limits, enforced from the container's header before anything is decoded. The defaults fit
+    # newsroom footage: 8K frames, three-hour recordings, files up to 4 GiB.
+    max_bytes: int = Field(4 * GiB, gt=0)
+    max_pixels: int = Field(7680 * 4320, gt=0, description="pixels per frame")
+    max_duration_s: float = Field(3 * 3600, gt=0)
+    max_frames_decoded: int = Field(2000, gt=0, description="frames decoded per analysis")
+    decode_timeout_s: float = Field(120.0, gt=0, description="wall time allowed for decoding")
+
+    # How much of the video the checks look at, spread over its whole length.
+    key_frames: int = Field(6, ge=1, le=64, description="single frames every analysis decodes")
+
+    disabled_checks: list[str] = Field(default_factory=list)
+    data_dir: Path = Field(Path(".verity"), description="local state: demo clip, later uploads")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()

@@ -36,16 +36,22 @@ def decode_plan(
     half_frame = 0.5 / (probe.info.fps or 25.0)
     started = time.monotonic()
     source = _Source(probe)
+    sought: Run | None = None
+    last: _Decoded | None = None
     try:
         stream = source.frames(None)
         while pending or active:
-            if not active and plan.seek and pending[0].start_s > source.last_time_s + half_frame:
-                stream = source.frames(pending[0].start_s)
+            ahead = pending[0].start_s > source.last_time_s + half_frame if pending else False
+            if not active and plan.seek and ahead and sought is not pending[0]:
+                sought = pending[0]  # seek once per run; if it lands early, decode forward
+                stream = source.frames(sought.start_s + half_frame)
             try:
                 decoded = next(stream)
             except StopIteration:
-                frames.stopped_early = frames.stopped_early or "end_of_stream"
                 break
+            if last is not None and decoded.time_s <= last.time_s:
+                frames.repeats += 1
+            last = decoded
             frames.decoded += 1
             frames.rotation = decoded.rotation
             while pending and pending[0].start_s <= decoded.time_s + half_frame:
@@ -70,19 +76,34 @@ def decode_plan(
         frames.stopped_early = f"damaged: {e}"
     except OSError as e:
         if not frames.decoded:
-            raise MediaUnreadable(f"{probe.path.name}: read failed while decoding: {e}") from e
+            raise MediaUnreadable(f"read failed while decoding: {e}") from e
         frames.stopped_early = f"read failed: {e}"
     finally:
         source.close()
     for run, taken_frames in active:  # runs cut short by the end of the file keep what they got
         _store(run, taken_frames, frames)
+    if pending and last is not None and frames.stopped_early is None:
+        _close_at_end(pending, last, frames, probe.info.fps or 25.0)
     if not frames.decoded:
-        raise CorruptMedia(f"{probe.path.name}: the video stream decodes to no frames")
+        raise CorruptMedia("the video stream decodes to no frames")
     if frames.stopped_early == "timeout" and not (frames.stills or frames.windows):
-        raise DecodeTimeout(f"{probe.path.name}: decoding took over {settings.decode_timeout_s} s")
-    if frames.stopped_early == "end_of_stream" and not pending:
-        frames.stopped_early = None
+        raise DecodeTimeout(f"decoding took over {settings.decode_timeout_s} s")
     return frames
+
+
+# A container's stated duration often runs a frame or two past its last frame (start offsets,
+# rounding). Stills planned that close to the end take the last frame instead of reporting a gap.
+END_SLACK_FRAMES = 3
+
+
+def _close_at_end(pending: list[Run], last: _Decoded, frames: Frames, fps: float) -> None:
+    if pending[0].start_s > last.time_s + END_SLACK_FRAMES / fps:
+        frames.stopped_early = "end_of_stream"
+        return
+    frame = Frame(last.time_s, last.key, to_rgb(last.to_array(), last.rotation))
+    for run in pending:
+        if run.role is Role.STILL and run.start_s <= last.time_s + END_SLACK_FRAMES / fps:
+            _store(run, [frame], frames)
 
 
 def _finish(active: list[tuple[Run, list[Frame]]], frames: Frames) -> list[tuple[Run, list[Frame]]]:
@@ -117,8 +138,9 @@ class _Source:
                 self._image = Image.open(probe.path)
             else:
                 self._container = av.open(str(probe.path), metadata_errors="ignore")
+                self._container.streams.video[0].thread_type = "AUTO"
         except (av.FFmpegError, OSError) as e:
-            raise MediaUnreadable(f"{probe.path.name}: cannot be reopened: {e}") from e
+            raise MediaUnreadable(f"cannot be reopened: {e}") from e
 
     def frames(self, seek_to_s: float | None) -> Iterator[_Decoded]:
         if self._image is not None:
@@ -128,7 +150,6 @@ class _Source:
     def _av_frames(self, seek_to_s: float | None) -> Iterator[_Decoded]:
         container = self._container
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
         start = stream.start_time or 0
         if seek_to_s is not None and stream.time_base:
             offset = start + round(seek_to_s / stream.time_base)
@@ -146,10 +167,11 @@ class _Source:
     def _pillow_frames(self) -> Iterator[_Decoded]:
         t_ms = 0
         for image in ImageSequence.Iterator(self._image):
+            to_array = _pil_array(image)  # loading the frame also reads its duration
             t = t_ms / 1000
             t_ms += image.info.get("duration") or 40
             self.last_time_s = t
-            yield _Decoded(t, True, 0, _pil_array(image))
+            yield _Decoded(t, True, 0, to_array)
 
     def close(self) -> None:
         if self._container is not None:

@@ -68,6 +68,7 @@ class Frames:
     windows: list[list[Frame]] = field(default_factory=list)
     decoded: int = 0
     rotation: int = 0
+    repeats: int = 0  # frames decoded at or before an earlier frame's time: should stay 0
     stopped_early: str | None = None  # why decoding ended before the plan was done
 
     @property
@@ -99,12 +100,10 @@ def plan_frames(probe: Probe, spec: FrameSpec, max_frames: int) -> FramePlan:
         and len(probe.keyframes_s) > 1
         and file_frames > planned * SEQUENTIAL_IF_FILE_FRAMES_PER_PLANNED_FRAME
     )
-    still_times = [duration * (i + 0.5) / spec.stills for i in range(spec.stills)]
-    last_start = max(duration - window_s, 0.0)
-    if spec.windows == 1:
-        window_times = [last_start / 2]
-    else:
-        window_times = [last_start * j / (spec.windows - 1) for j in range(spec.windows)]
+    # Frame start times run from 0 to duration minus one frame: spread over exactly that.
+    last_frame = max(duration - 1 / fps, 0.0)
+    still_times = _spread(last_frame, spec.stills)
+    window_times = _spread(max(last_frame - window_s + 1 / fps, 0.0), spec.windows)
     if not seek:
         runs = [Run(Role.STILL, t, 1) for t in still_times]
         runs += [Run(Role.WINDOW, t, spec.length) for t in window_times]
@@ -115,6 +114,13 @@ def plan_frames(probe: Probe, spec: FrameSpec, max_frames: int) -> FramePlan:
     runs = [Run(Role.STILL, t, 1, at_keyframe=True) for t in sorted(stills)]
     runs += [Run(Role.WINDOW, t, spec.length, at_keyframe=True) for t in sorted(windows)]
     return FramePlan(sorted(runs, key=lambda r: (r.start_s, r.role)), seek=True)
+
+
+def _spread(end: float, n: int) -> list[float]:
+    """``n`` times from 0 to ``end`` inclusive (one in the middle when ``n`` is 1)."""
+    if n == 1:
+        return [end / 2]
+    return [end * i / (n - 1) for i in range(n)]
 
 
 def _nearest(keys: list[float], t: float) -> float:

@@ -1,6 +1,7 @@
 """Open a file, say what it is, and enforce the limits before a single frame is decoded."""
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -40,15 +41,17 @@ class Probe:
     keyframes_s: list[float] = field(default_factory=list)
 
 
-def probe(path: Path, settings: Settings) -> Probe:
-    """Read a file's header and metadata; raise a MediaError for anything Verity cannot analyse."""
+def probe(path: Path, settings: Settings, with_hash: bool = True) -> Probe:
+    """Read a file's header and metadata; raise a MediaError for anything Verity cannot analyse.
+
+    ``with_hash=False`` skips reading the whole file for its SHA-256 (left empty)."""
     path = Path(path)
     size = _stat_size(path, settings)
     sniffed = _sniff_file(path)
     if not sniffed.is_video:
-        raise NotAVideo(f"{path.name} is {NOT_VIDEO[sniffed.kind]}, not a video")
+        raise NotAVideo(f"this is {NOT_VIDEO[sniffed.kind]}, not a video")
     _check_pixels(sniffed.width, sniffed.height, settings)
-    sha256 = file_sha256(path)
+    sha256 = file_sha256(path) if with_hash else ""
     if sniffed.kind == "webp":
         return _probe_webp(path, size, sha256, settings)
     return _probe_av(path, size, sha256, sniffed, settings)
@@ -62,25 +65,23 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
             while block := f.read(chunk):
                 digest.update(block)
     except OSError as e:
-        raise MediaUnreadable(f"{path.name}: read failed: {e.strerror or e}") from e
+        raise MediaUnreadable(f"read failed: {e.strerror or e}") from e
     return digest.hexdigest()
 
 
 def _stat_size(path: Path, settings: Settings) -> int:
     if not path.exists():
-        raise MediaUnreadable(f"{path}: no such file")
+        raise MediaUnreadable("no such file")
     if path.is_dir():
-        raise MediaUnreadable(f"{path}: is a directory, not a video file")
+        raise MediaUnreadable("is a directory, not a video file")
     try:
         size = path.stat().st_size
     except OSError as e:
-        raise MediaUnreadable(f"{path}: cannot be read: {e.strerror or e}") from e
+        raise MediaUnreadable(f"cannot be read: {e.strerror or e}") from e
     if size == 0:
-        raise CorruptMedia(f"{path.name}: the file is empty (0 bytes)")
+        raise CorruptMedia("the file is empty (0 bytes)")
     if size > settings.max_bytes:
-        raise MediaTooLarge(
-            f"{path.name}: {size:,} bytes is over the limit of {settings.max_bytes:,} bytes"
-        )
+        raise MediaTooLarge(f"{size:,} bytes is over the limit of {settings.max_bytes:,} bytes")
     return size
 
 
@@ -89,7 +90,7 @@ def _sniff_file(path: Path) -> Sniffed:
         with open(path, "rb") as f:
             head = f.read(HEAD_BYTES)
     except OSError as e:
-        raise MediaUnreadable(f"{path.name}: cannot be read: {e.strerror or e}") from e
+        raise MediaUnreadable(f"cannot be read: {e.strerror or e}") from e
     return sniff(head)
 
 
@@ -114,20 +115,20 @@ def _probe_av(path: Path, size: int, sha256: str, sniffed: Sniffed, settings: Se
         container = av.open(str(path), metadata_errors="ignore", options={"export_xmp": "1"})
     except av.FFmpegError as e:
         if sniffed.kind == "unknown":
-            raise UnsupportedMedia(f"{path.name}: not a recognised video format") from e
-        raise CorruptMedia(f"{path.name}: the {sniffed.kind} container cannot be read: {e}") from e
+            raise UnsupportedMedia("not a recognised video format") from e
+        raise CorruptMedia(f"the {sniffed.kind} container cannot be read: {e}") from e
     except OSError as e:
-        raise MediaUnreadable(f"{path.name}: cannot be read: {e}") from e
+        raise MediaUnreadable(f"cannot be read: {e}") from e
     with container:
         fmt = container.format.name
         if not container.streams.video:
             what = "audio only" if container.streams.audio else "holds no video stream"
-            raise NotAVideo(f"{path.name}: {what}, not a video")
+            raise NotAVideo(f"{what}, not a video")
         stream = container.streams.video[0]
         ctx = stream.codec_context
         width, height = ctx.width, ctx.height
         if not width or not height:
-            raise CorruptMedia(f"{path.name}: the video stream states no frame size")
+            raise CorruptMedia("the video stream states no frame size")
         _check_pixels(width, height, settings)
 
         raw = fmt in RAW_STREAM_FORMATS
@@ -139,7 +140,7 @@ def _probe_av(path: Path, size: int, sha256: str, sniffed: Sniffed, settings: Se
         if duration_s is None and frame_count and fps:
             duration_s = frame_count / fps
         if frame_count == 1 or (fmt.endswith("_pipe") and fmt != "webp_pipe"):
-            raise NotAVideo(f"{path.name}: a single still image, not a video")
+            raise NotAVideo("a single still image, not a video")
         _check_duration(duration_s, settings)
 
         keyframes = [] if fmt in UNSEEKABLE_FORMATS else _keyframe_times(stream)
@@ -195,17 +196,21 @@ def _count_packets(container, stream) -> int | None:
 
 
 def _keyframe_times(stream) -> list[float]:
+    """Keyframe presentation times from the container's index, without decoding.
+
+    MP4 indexes hold decode timestamps; with B-frames those run ahead of presentation times by
+    a constant delay, which the first entry shows (its DTS is negative where its PTS is 0).
+    """
     tb = stream.time_base
-    if tb is None:
-        return []
-    start = stream.start_time or 0
     try:
-        entries = stream.index_entries
-        return sorted(
-            float((e.timestamp - start) * tb) for e in entries if e.is_keyframe and e.timestamp >= 0
-        )
+        entries = list(stream.index_entries)
     except (av.FFmpegError, AttributeError):
         return []
+    if tb is None or not entries:
+        return []
+    start = stream.start_time or 0
+    delay = max(start - entries[0].timestamp, 0)
+    return sorted(float((e.timestamp + delay - start) * tb) for e in entries if e.is_keyframe)
 
 
 def _tags(container) -> dict[str, str]:
@@ -229,18 +234,16 @@ def _probe_webp(path: Path, size: int, sha256: str, settings: Settings) -> Probe
             width, height = im.size
             _check_pixels(width, height, settings)
             n = getattr(im, "n_frames", 1)
+            im.load()  # Pillow fills in the frame duration only once a frame is loaded
             first_ms = im.info.get("duration") or 0
             metadata = {k: str(v)[:MAX_TAG_CHARS] for k, v in im.info.items() if isinstance(v, str)}
             if "xmp" in im.info:
                 metadata["xmp"] = _as_text(im.info["xmp"])
-            for tag_id, value in im.getexif().items():
-                if isinstance(value, str):
-                    name = ExifTags.TAGS.get(tag_id, str(tag_id))
-                    metadata[f"exif:{name}"] = value[:MAX_TAG_CHARS]
+            metadata.update(_exif_tags(im.getexif()))
     except (OSError, ValueError, Image.DecompressionBombError) as e:
-        raise CorruptMedia(f"{path.name}: the WebP file cannot be read: {e}") from e
+        raise CorruptMedia(f"the WebP file cannot be read: {e}") from e
     if n < 2:
-        raise NotAVideo(f"{path.name}: a single still image, not a video")
+        raise NotAVideo("a single still image, not a video")
     duration_s = n * first_ms / 1000 if first_ms else None
     _check_duration(duration_s, settings)
     info = MediaInfo(
@@ -263,3 +266,19 @@ def _probe_webp(path: Path, size: int, sha256: str, settings: Settings) -> Probe
 def _as_text(value: bytes | str) -> str:
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
     return text[:MAX_TAG_CHARS]
+
+
+def _exif_tags(exif: Image.Exif) -> dict[str, str]:
+    """EXIF text tags. ComfyUI stores its workflow and prompt JSON in Make and Model; those are
+    reduced to the model files they name, which is what says how the clip was made."""
+    tags: dict[str, str] = {}
+    for tag_id, value in exif.items():
+        if not isinstance(value, str):
+            continue
+        if value.startswith(("workflow:", "prompt:")):
+            models = sorted(set(re.findall(r"[\w.\-]+\.(?:safetensors|ckpt|gguf|pth?)", value)))
+            tags["comfyui:workflow"] = "embedded"
+            tags["comfyui:models"] = ", ".join(models)[:MAX_TAG_CHARS]
+            continue
+        tags[f"exif:{ExifTags.TAGS.get(tag_id, str(tag_id))}"] = value[:MAX_TAG_CHARS]
+    return tags

@@ -55,6 +55,8 @@ CAPTURE_HINT_LOG_LR = -math.log(1.2)
 ENCODER_LOG_LR = math.log(1.8)
 GENERATOR_NAME_LOG_LR = math.log(1.8)
 PROFILE_LOG_LR = math.log(1.3)
+# ComfyUI is a generative-image/video tool; its workflow in the file says the file left it.
+COMFYUI_LOG_LR = math.log(1.8)
 
 
 @dataclass
@@ -79,7 +81,8 @@ class MetadataCheck(Check):
             if k.split(":")[-1] in CAMERA_KEYS
         }
         if camera:
-            hints.append(_Hint(f"camera {' '.join(camera.values())} recorded", CAMERA_LOG_LR))
+            said = " ".join(camera[k] for k in ("make", "model") if k in camera)
+            hints.append(_Hint(f"camera {said} recorded", CAMERA_LOG_LR))
         capture = [k for k in tags if k.split(":")[-1] in CAPTURE_HINT_KEYS]
         if capture:
             hints.append(_Hint(f"capture keys {', '.join(capture)}", CAPTURE_HINT_LOG_LR))
@@ -111,6 +114,12 @@ class MetadataCheck(Check):
             names = ", ".join(g.name for g in named.values())
             hints.append(_Hint(f"metadata text names {names}", GENERATOR_NAME_LOG_LR))
             generators.update({key: max(generators.get(key, 0), 0.5) for key in named})
+
+        if "comfyui:workflow" in tags:
+            models = tags.get("comfyui:models") or "none named"
+            hints.append(
+                _Hint(f"a ComfyUI workflow is embedded (models: {models})", COMFYUI_LOG_LR)
+            )
 
         created = tags.get("creation_time") or tags.get("com.apple.quicktime.creationdate")
         if created:

@@ -1,0 +1,110 @@
+"""Synthetic clips for the demo, the tests and the benchmarks: moving shapes over a gradient,
+encoded with PyAV (GIF and animated WebP through Pillow). No data file is needed anywhere."""
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+# container format and codec by file extension
+_FORMATS = {
+    ".mp4": ("mp4", "libx264", "yuv420p"),
+    ".mov": ("mov", "libx264", "yuv420p"),
+    ".mkv": ("matroska", "libx264", "yuv420p"),
+    ".webm": ("webm", "libvpx-vp9", "yuv420p"),
+    ".avi": ("avi", "mjpeg", "yuvj420p"),
+    ".264": ("h264", "libx264", "yuv420p"),
+    ".h264": ("h264", "libx264", "yuv420p"),
+}
+
+
+def frame_at(i: int, width: int, height: int, seed: int = 0) -> np.ndarray:
+    """Frame ``i`` of the synthetic scene: a drifting gradient, a moving square, mild noise."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    r = (x / max(width - 1, 1) * 200 + i * 3) % 256
+    g = (y / max(height - 1, 1) * 200 + i * 2) % 256
+    b = np.full_like(r, (80 + seed * 37) % 256)
+    image = np.stack([r, g, b], axis=-1)
+    side = max(min(width, height) // 5, 2)
+    cx = int((width - side) * (0.5 + 0.45 * np.sin(i / 10)))
+    cy = int((height - side) * (0.5 + 0.45 * np.cos(i / 13)))
+    image[cy : cy + side, cx : cx + side] = (250, 250, 40)
+    noise = np.random.default_rng(seed * 100_003 + i).normal(0, 4, image.shape)
+    return np.clip(image + noise, 0, 255).astype(np.uint8)
+
+
+def make_clip(
+    path: str | Path,
+    *,
+    seconds: float = 2.0,
+    fps: int = 25,
+    size: tuple[int, int] = (160, 120),
+    gop: int | None = None,
+    crf: int = 23,
+    metadata: dict[str, str] | None = None,
+    rotation: int | None = None,
+    audio: bool = False,
+    seed: int = 0,
+) -> Path:
+    """Write a clip whose container and codec follow the extension of ``path``.
+
+    ``metadata`` goes into the container (MP4/MOV keys via ``use_metadata_tags``, so Apple and
+    TC260 keys land in ``moov/udta/meta``); ``rotation`` sets a display matrix.
+    """
+    path = Path(path)
+    width, height = size
+    frames = max(round(seconds * fps), 1)
+    suffix = path.suffix.lower()
+    if suffix in (".gif", ".webp"):
+        images = [Image.fromarray(frame_at(i, width, height, seed)) for i in range(frames)]
+        images[0].save(
+            path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0
+        )
+        return path
+    fmt, codec, pix_fmt = _FORMATS[suffix]
+    options = {"movflags": "use_metadata_tags"} if fmt in ("mp4", "mov") and metadata else {}
+    with av.open(str(path), "w", format=fmt, options=options) as out:
+        out.metadata.update(metadata or {})
+        stream = out.add_stream(codec, rate=Fraction(fps))
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        codec_options = {}
+        if codec == "libx264":
+            codec_options = {"crf": str(crf), "preset": "veryfast"}
+            if gop:
+                codec_options["x264-params"] = f"keyint={gop}:min-keyint={gop}:scenecut=0"
+        elif codec == "libvpx-vp9":
+            codec_options = {"crf": "40", "b": "0", "deadline": "realtime", "cpu-used": "8"}
+        stream.codec_context.options = codec_options
+        if rotation is not None:
+            stream.set_display_rotation(rotation)
+        sound = out.add_stream("aac", rate=44100) if audio else None
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(frame_at(i, width, height, seed), format="rgb24")
+            frame.pts = i
+            frame.time_base = Fraction(1, fps)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+        if sound is not None:
+            _write_silence(out, sound, seconds)
+    return path
+
+
+def make_audio_only(path: str | Path, seconds: float = 1.0) -> Path:
+    """An M4A/MP4 file with an AAC track and no video."""
+    with av.open(str(path), "w", format="mp4") as out:
+        sound = out.add_stream("aac", rate=44100)
+        _write_silence(out, sound, seconds)
+    return Path(path)
+
+
+def _write_silence(out, stream, seconds: float) -> None:
+    samples = int(44100 * seconds)
+    for start in range(0, samples, 1024):
+        chunk = np.zeros((1, 1024), dtype=np.float32)
+        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+        frame.sample_rate = 44100
+        frame.pts = start
+        out.mux(stream.encode(frame))
+    out.mux(stream.encode(None))

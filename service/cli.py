@@ -1,0 +1,148 @@
+"""The ``verity`` command. Thin: parses arguments, calls the detector, shows what it returned.
+
+Exit codes (``verity check``): 0 every file analysed; 2 an input was unreadable or unsupported;
+1 an internal error. With several files each is analysed and the worst outcome wins
+(internal error is worse than a bad input).
+"""
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+import detector
+from detector.synth import make_clip
+from detector.thumbnails import key_frame_thumbnails
+
+from .console import print_report
+from .html_report import render_html
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+_SEVERITY = {EXIT_OK: 0, EXIT_BAD_INPUT: 1, EXIT_INTERNAL: 2}
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The one place library errors become exit codes."""
+    if isinstance(error, detector.MediaError):
+        return EXIT_BAD_INPUT
+    return EXIT_INTERNAL
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="verity",
+        description="How likely is it that a video was made by an AI video generator?",
+    )
+    parser.add_argument("--version", action="version", version=detector.report.VERITY_VERSION)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="analyse video files and report on each")
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    _output_options(check)
+    check.set_defaults(run=_check)
+
+    demo = commands.add_parser("demo", help="make a small demo clip and analyse it")
+    _output_options(demo)
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print each Report as one JSON line")
+    parser.add_argument(
+        "--html",
+        type=Path,
+        metavar="PATH",
+        help="write a self-contained HTML report (a folder of them for several files)",
+    )
+    parser.add_argument(
+        "--disable", action="append", default=[], metavar="CHECK", help="switch a check off"
+    )
+
+
+def _check(args: argparse.Namespace) -> int:
+    settings = detector.get_settings()
+    if args.disable:
+        unknown = set(args.disable) - set(detector.registry.check_names())
+        if unknown:
+            print(f"verity: unknown check(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        settings = settings.model_copy(update={"disabled_checks": args.disable})
+    out = Console(soft_wrap=not sys.stdout.isatty(), highlight=False)
+    err = Console(stderr=True)
+    worst = EXIT_OK
+    for path in args.files:
+        code = _check_one(path, settings, args, out, err)
+        worst = max(worst, code, key=_SEVERITY.__getitem__)
+    return worst
+
+
+def _check_one(path: Path, settings, args, out: Console, err: Console) -> int:
+    try:
+        with err.status(f"analysing {path.name}…") if err.is_terminal else _nothing():
+            report = detector.analyze(path, settings)
+    except detector.VerityError as e:
+        print(f"verity: {path}: {e}", file=sys.stderr)
+        return exit_code_for(e)
+    except Exception as e:  # a bug: say so in one line, keep going with the other files
+        print(f"verity: {path}: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT_INTERNAL
+    if args.json:
+        print(report.model_dump_json())
+    else:
+        print_report(report, out, str(path))
+    if args.html:
+        target = args.html
+        if len(args.files) > 1:
+            target.mkdir(parents=True, exist_ok=True)
+            target = target / f"{path.stem}-{report.media.sha256[:8]}.html"
+        thumbnails = key_frame_thumbnails(path, report.sampling.key_frames_s, settings)
+        target.write_text(render_html(report, thumbnails), encoding="utf-8")
+        if not args.json:
+            out.print(f"HTML report: {target}", style="dim")
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    folder = detector.get_settings().data_dir / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    clip = folder / "demo.mp4"
+    if not clip.exists():
+        # A phone-style clip: the metadata check has camera keys to talk about.
+        make_clip(
+            clip,
+            seconds=6,
+            fps=30,
+            size=(640, 360),
+            gop=30,
+            metadata={
+                "com.apple.quicktime.make": "Apple",
+                "com.apple.quicktime.model": "iPhone 15",
+                "creation_time": "2026-11-01T09:30:00Z",
+            },
+        )
+    args.files = [clip]
+    return _check(args)
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""A Report as one self-contained HTML page (inline CSS and pictures, no script)."""
+
+import base64
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from detector.report import Report
+from detector.thumbnails import Thumbnail
+
+from .present import VERDICT_MEANING, headline, strength
+
+
+@cache
+def _environment() -> Environment:
+    # Autoescaping is what keeps a title tag like "<script>" in a video file harmless.
+    return Environment(
+        loader=PackageLoader("service", "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+
+
+def render_html(report: Report, thumbnails: list[Thumbnail] = ()) -> str:
+    """The report page; ``thumbnails`` are key frames to show inline."""
+    timeline_end = max((s.end_s for s in report.timeline), default=0) or (
+        report.media.duration_s or 1
+    )
+    return (
+        _environment()
+        .get_template("report.html")
+        .render(
+            report=report,
+            headline=headline(report),
+            meaning=VERDICT_MEANING[report.verdict],
+            strengths=[strength(e) for e in report.evidence],
+            timeline_end=timeline_end,
+            thumbnails=[
+                {
+                    "time_s": t.time_s,
+                    "width": t.width,
+                    "height": t.height,
+                    "b64": base64.b64encode(t.jpeg).decode("ascii"),
+                }
+                for t in thumbnails
+            ],
+        )
+    )

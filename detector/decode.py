@@ -120,7 +120,9 @@ def _store(run: Run, taken_frames: list[Frame], frames: Frames) -> None:
     if not taken_frames:
         return
     if run.role is Role.STILL:
-        frames.stills.append(taken_frames[0])
+        # On variable frame rate, two planned times can fall on one frame: keep it once.
+        if not frames.stills or frames.stills[-1] is not taken_frames[0]:
+            frames.stills.append(taken_frames[0])
     else:
         frames.windows.append(taken_frames)
 

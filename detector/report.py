@@ -1,10 +1,9 @@
 """The Report an analysis returns, and the Evidence each check contributes to it.
 
 The JSON schema of ``Report`` is versioned: ``schema/report.schema.json`` holds it and a test fails
-when it goes stale. Regenerate it with ``python -m detector.report > schema/report.schema.json``.
+when it goes stale. Regenerate it with ``verity schema > schema/report.schema.json``.
 """
 
-import json
 from datetime import datetime
 from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
@@ -126,7 +125,3 @@ def report_schema() -> dict[str, Any]:
     schema = Report.model_json_schema()
     schema["$id"] = f"https://verity.invalid/schema/report-{SCHEMA_VERSION}.json"
     return schema
-
-
-if __name__ == "__main__":
-    print(json.dumps(report_schema(), indent=2, ensure_ascii=False))

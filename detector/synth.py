@@ -47,15 +47,18 @@ def make_clip(
     rotation: int | None = None,
     audio: bool = False,
     seed: int = 0,
+    pts_ms: list[int] | None = None,
 ) -> Path:
     """Write a clip whose container and codec follow the extension of ``path``.
 
     ``metadata`` goes into the container (MP4/MOV keys via ``use_metadata_tags``, so Apple and
-    TC260 keys land in ``moov/udta/meta``); ``rotation`` sets a display matrix.
+    TC260 keys land in ``moov/udta/meta``); ``rotation`` sets a display matrix; ``pts_ms`` gives
+    each frame its own timestamp (variable frame rate, or a huge gap for a "ten-hour" file).
     """
     path = Path(path)
     width, height = size
-    frames = max(round(seconds * fps), 1)
+    frames = len(pts_ms) if pts_ms else max(round(seconds * fps), 1)
+    time_base = Fraction(1, 1000) if pts_ms else Fraction(1, fps)
     suffix = path.suffix.lower()
     if suffix in (".gif", ".webp"):
         images = [Image.fromarray(frame_at(i, width, height, seed)) for i in range(frames)]
@@ -69,6 +72,7 @@ def make_clip(
         out.metadata.update(metadata or {})
         stream = out.add_stream(codec, rate=Fraction(fps))
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        stream.codec_context.time_base = time_base
         codec_options = {}
         if codec == "libx264":
             codec_options = {"crf": str(crf), "preset": "veryfast"}
@@ -82,8 +86,8 @@ def make_clip(
         sound = out.add_stream("aac", rate=44100) if audio else None
         for i in range(frames):
             frame = av.VideoFrame.from_ndarray(frame_at(i, width, height, seed), format="rgb24")
-            frame.pts = i
-            frame.time_base = Fraction(1, fps)
+            frame.pts = pts_ms[i] if pts_ms else i
+            frame.time_base = time_base
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
         if sound is not None:

@@ -6,6 +6,7 @@ Exit codes (``verity check``): 0 every file analysed; 2 an input was unreadable 
 """
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 import detector
+from detector.report import VERITY_VERSION, report_schema
 from detector.synth import make_clip
 from detector.thumbnails import key_frame_thumbnails
 
@@ -44,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="verity",
         description="How likely is it that a video was made by an AI video generator?",
     )
-    parser.add_argument("--version", action="version", version=detector.report.VERITY_VERSION)
+    parser.add_argument("--version", action="version", version=VERITY_VERSION)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="analyse video files and report on each")
@@ -55,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="make a small demo clip and analyse it")
     _output_options(demo)
     demo.set_defaults(run=_demo)
+
+    schema = commands.add_parser("schema", help="print the JSON schema of the Report")
+    schema.set_defaults(run=_schema)
     return parser
 
 
@@ -134,6 +139,11 @@ def _demo(args: argparse.Namespace) -> int:
         )
     args.files = [clip]
     return _check(args)
+
+
+def _schema(args: argparse.Namespace) -> int:
+    print(json.dumps(report_schema(), indent=2, ensure_ascii=False))
+    return EXIT_OK
 
 
 class _nothing:

@@ -1,7 +1,6 @@
 """A Report for the terminal, with rich."""
 
 from rich.console import Console
-from rich.padding import Padding
 from rich.text import Text
 
 from detector.report import Report, Verdict
@@ -27,7 +26,7 @@ def print_report(report: Report, console: Console, path: str) -> None:
                 ("  • ", "dim"), (e.check, "bold"), f"  {e.finding}  ", (f"({strength(e)})", "dim")
             )
         )
-        console.print(Padding(Text(e.summary), (0, 0, 0, 4)))
+        console.print(Text("    " + e.summary))
     if report.generators:
         names = ", ".join(f"{g.name} ({g.probability:.0%})" for g in report.generators)
         console.print(f"Generator hints: {names}")

@@ -1,0 +1,86 @@
+"""detector.analyze end to end, on clips the tests make."""
+
+import pytest
+
+from detector import CorruptMedia, Settings, analyze
+from detector.registry import _CHECKS, Check, Needs, register_check
+
+
+def test_report_states_file_versions_and_time(clip):
+    report = analyze(clip("c.mp4", seconds=2))
+    assert len(report.media.sha256) == 64
+    assert report.schema_version and report.verity_version
+    assert report.analysed_at.tzinfo is not None
+    assert report.verdict == "inconclusive"
+    assert {"probe", "decode", "metadata", "embedded_labels"} <= set(report.timings_ms)
+
+
+def test_sampling_states_the_span_analysed(clip):
+    report = analyze(clip("c.mp4", seconds=3, fps=10))
+    assert report.sampling.span_start_s == 0
+    assert report.sampling.span_end_s == pytest.approx(2.9)
+    assert len(report.sampling.key_frames_s) == Settings().key_frames
+
+
+def test_rotation_is_reported_with_display_size(clip):
+    report = analyze(clip("phone.mp4", size=(64, 48), rotation=-90))
+    assert (report.media.width, report.media.height, report.media.rotation) == (48, 64, 270)
+
+
+def test_disabled_check_is_listed_as_a_limitation(clip):
+    report = analyze(clip("c.mp4"), Settings(disabled_checks=["metadata"]))
+    assert [e.check for e in report.evidence] == ["embedded_labels"]
+    assert any(lim.code == "check_disabled" for lim in report.limitations)
+
+
+def test_a_failing_check_becomes_an_error_evidence_not_a_crash(clip):
+    @register_check("always_fails")
+    class AlwaysFails(Check):
+        needs = Needs()
+
+        def run(self, media):
+            raise ZeroDivisionError("boom")
+
+    try:
+        report = analyze(clip("c.mp4"))
+    finally:
+        del _CHECKS["always_fails"]
+    failed = next(e for e in report.evidence if e.check == "always_fails")
+    assert failed.status == "error" and "boom" in failed.summary
+    assert report.fabrication_likelihood == 0.5
+    assert any(lim.code == "check_failed" for lim in report.limitations)
+
+
+def test_raw_stream_report_says_the_frame_rate_is_assumed(clip):
+    report = analyze(clip("c.264", seconds=1))
+    assert any(lim.code == "frame_rate_assumed" for lim in report.limitations)
+
+
+def test_stream_that_decodes_to_nothing_is_corrupt(clip):
+    path = clip("zeroed.mp4", seconds=1)
+    data = bytearray(path.read_bytes())
+    start = data.index(b"mdat") + 4
+    end = data.index(b"moov") - 4
+    data[start:end] = bytes(end - start)  # the frames are gone, the index still describes them
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptMedia, match="decodes to no frames"):
+        analyze(path)
+
+
+def test_file_truncated_during_analysis_gives_a_partial_report(clip):
+    path = clip("shrinking.mkv", seconds=6, fps=25, size=(320, 240), crf=10)
+
+    def cut_the_file(stage: str, fraction: float) -> None:
+        if path.stat().st_size > 4096:
+            with open(path, "r+b") as f:
+                f.truncate(4096)
+
+    report = analyze(path, progress=cut_the_file)
+    assert any(lim.code == "partial_decode" for lim in report.limitations)
+    assert report.sampling.span_end_s < 5.0
+
+
+def test_decoding_is_bounded_in_time(clip):
+    report = analyze(clip("c.mp4", seconds=2), Settings(decode_timeout_s=1e-9))
+    partial = [lim for lim in report.limitations if lim.code == "partial_decode"]
+    assert partial and "longer than" in partial[0].message

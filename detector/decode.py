@@ -1,27 +1,16 @@
 """Decode the frames a FramePlan names, each at most once, within the configured bounds."""
 
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 import av
 import numpy as np
 from PIL import Image, ImageSequence
 
 from .errors import CorruptMedia, DecodeTimeout, MediaUnreadable
-from .frames import Frame, FramePlan, Frames, Progress, Role, Run, to_rgb
+from .frames import Frame, FramePlan, Frames, Progress, Role, Run
 from .probe import RAW_STREAM_FORMATS, Probe
 from .settings import Settings
-
-
-@dataclass
-class _Decoded:
-    """A frame as it leaves the decoder; pixels are converted only if a run takes it."""
-
-    time_s: float
-    key: bool
-    rotation: int
-    to_array: Callable[[], np.ndarray]
 
 
 def decode_plan(
@@ -37,7 +26,7 @@ def decode_plan(
     started = time.monotonic()
     source = _Source(probe)
     sought: Run | None = None
-    last: _Decoded | None = None
+    last: Frame | None = None
     try:
         stream = source.frames(None)
         while pending or active:
@@ -57,11 +46,8 @@ def decode_plan(
             while pending and pending[0].start_s <= decoded.time_s + half_frame:
                 active.append((pending.pop(0), []))
             if active:
-                frame = Frame(
-                    decoded.time_s, decoded.key, to_rgb(decoded.to_array(), decoded.rotation)
-                )
                 for _, taken_frames in active:
-                    taken_frames.append(frame)
+                    taken_frames.append(decoded)
                 taken += len(active)
                 active = _finish(active, frames)
                 if progress:
@@ -96,14 +82,13 @@ def decode_plan(
 END_SLACK_FRAMES = 3
 
 
-def _close_at_end(pending: list[Run], last: _Decoded, frames: Frames, fps: float) -> None:
+def _close_at_end(pending: list[Run], last: Frame, frames: Frames, fps: float) -> None:
     if pending[0].start_s > last.time_s + END_SLACK_FRAMES / fps:
         frames.stopped_early = "end_of_stream"
         return
-    frame = Frame(last.time_s, last.key, to_rgb(last.to_array(), last.rotation))
     for run in pending:
         if run.role is Role.STILL and run.start_s <= last.time_s + END_SLACK_FRAMES / fps:
-            _store(run, [frame], frames)
+            _store(run, [last], frames)
 
 
 def _finish(active: list[tuple[Run, list[Frame]]], frames: Frames) -> list[tuple[Run, list[Frame]]]:
@@ -144,12 +129,12 @@ class _Source:
         except (av.FFmpegError, OSError) as e:
             raise MediaUnreadable(f"cannot be reopened: {e}") from e
 
-    def frames(self, seek_to_s: float | None) -> Iterator[_Decoded]:
+    def frames(self, seek_to_s: float | None) -> Iterator[Frame]:
         if self._image is not None:
             return self._pillow_frames()
         return self._av_frames(seek_to_s)
 
-    def _av_frames(self, seek_to_s: float | None) -> Iterator[_Decoded]:
+    def _av_frames(self, seek_to_s: float | None) -> Iterator[Frame]:
         container = self._container
         stream = container.streams.video[0]
         start = stream.start_time or 0
@@ -164,16 +149,16 @@ class _Source:
             else:
                 t = float((frame.pts - start) * frame.time_base)
             self.last_time_s = t
-            yield _Decoded(t, frame.key_frame, frame.rotation, _av_array(frame))
+            yield Frame(t, frame.key_frame, _av_array(frame), frame.rotation)
 
-    def _pillow_frames(self) -> Iterator[_Decoded]:
+    def _pillow_frames(self) -> Iterator[Frame]:
         t_ms = 0
         for image in ImageSequence.Iterator(self._image):
             to_array = _pil_array(image)  # loading the frame also reads its duration
             t = t_ms / 1000
             t_ms += image.info.get("duration") or 40
             self.last_time_s = t
-            yield _Decoded(t, True, 0, to_array)
+            yield Frame(t, True, to_array)
 
     def close(self) -> None:
         if self._container is not None:
@@ -202,13 +187,7 @@ def decode_stills(probe: Probe, times_s: list[float]) -> list[Frame]:
                 stream = source.frames(t)
             for decoded in stream:
                 if decoded.time_s + 0.5 / (probe.info.fps or 25.0) >= t:
-                    out.append(
-                        Frame(
-                            decoded.time_s,
-                            decoded.key,
-                            to_rgb(decoded.to_array(), decoded.rotation),
-                        )
-                    )
+                    out.append(decoded)
                     break
     except (av.FFmpegError, OSError):
         pass  # pictures are a courtesy: a damaged file yields fewer of them

@@ -10,6 +10,7 @@ taking the planned frames as they pass. Either way no frame is decoded twice.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 import numpy as np
 
@@ -53,11 +54,20 @@ class Run:
     at_keyframe: bool = False
 
 
-@dataclass
+@dataclass(eq=False)
 class Frame:
+    """One decoded frame. Its pixels become RGB on first use, so frames no check looks at cost
+    nothing beyond decoding; ``rotation`` is counter-clockwise degrees (FFmpeg's convention)."""
+
     time_s: float
     key: bool
-    rgb: np.ndarray  # height x width x 3, uint8, turned for display
+    pixels: Callable[[], np.ndarray] = field(repr=False)
+    rotation: int = 0
+
+    @cached_property
+    def rgb(self) -> np.ndarray:
+        """Height x width x 3, uint8, turned for display."""
+        return to_rgb(self.pixels(), self.rotation)
 
 
 @dataclass

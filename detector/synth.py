@@ -2,6 +2,7 @@
 encoded with PyAV (GIF and animated WebP through Pillow). No data file is needed anywhere."""
 
 from fractions import Fraction
+from functools import cache
 from pathlib import Path
 
 import av
@@ -22,17 +23,31 @@ _FORMATS = {
 
 def frame_at(i: int, width: int, height: int, seed: int = 0) -> np.ndarray:
     """Frame ``i`` of the synthetic scene: a drifting gradient, a moving square, mild noise."""
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    r = (x / max(width - 1, 1) * 200 + i * 3) % 256
-    g = (y / max(height - 1, 1) * 200 + i * 2) % 256
-    b = np.full_like(r, (80 + seed * 37) % 256)
-    image = np.stack([r, g, b], axis=-1)
+    gradient_x, gradient_y = _gradients(width, height)
+    image = np.empty((height, width, 3), np.uint8)
+    image[..., 0] = gradient_x + np.uint8(i * 3 % 256)  # uint8 arithmetic wraps, as intended
+    image[..., 1] = gradient_y + np.uint8(i * 2 % 256)
+    image[..., 2] = (80 + seed * 37) % 256
     side = max(min(width, height) // 5, 2)
     cx = int((width - side) * (0.5 + 0.45 * np.sin(i / 10)))
     cy = int((height - side) * (0.5 + 0.45 * np.cos(i / 13)))
     image[cy : cy + side, cx : cx + side] = (250, 250, 40)
-    noise = np.random.default_rng(seed * 100_003 + i).normal(0, 4, image.shape)
-    return np.clip(image + noise, 0, 255).astype(np.uint8)
+    # Mild noise keeps encoders honest; a few precomputed fields, rolled per frame, are cheap.
+    noise = _noise(width, height, seed)[i % 4]
+    return np.clip(image.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+
+
+@cache
+def _gradients(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    x = (np.arange(width) / max(width - 1, 1) * 200).astype(np.uint8)
+    y = (np.arange(height) / max(height - 1, 1) * 200).astype(np.uint8)
+    return np.broadcast_to(x, (height, width)), np.broadcast_to(y[:, None], (height, width))
+
+
+@cache
+def _noise(width: int, height: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.integers(-6, 7, size=(4, height, width, 3), dtype=np.int16)
 
 
 def make_clip(

@@ -1,0 +1,30 @@
+# The two quick-start commands (README): `make demo [VIDEO=path]` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+# One virtual environment with Verity and its development tools, rebuilt when pyproject changes.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Analyse VIDEO, or a demo clip Verity makes itself, and write an HTML report beside it.
+demo: $(VENV)/.installed
+	$(BIN)/verity $(if $(VIDEO),check "$(VIDEO)",demo) --html verity-report.html
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/analyze_vs_decode.py
+
+clean:
+	rm -rf $(VENV) .verity verity-report.html

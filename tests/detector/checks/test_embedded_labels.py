@@ -63,24 +63,23 @@ def test_tc260_label_in_xmp_is_read(clip):
     assert "jimeng" in e.generators
 
 
-def test_iptc_trained_algorithmic_media_is_declared_ai(tmp_path):
+def _iptc_webp(path, source_type: str):
     packet = _xmp(
         'xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
         'Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/'
-        'trainedAlgorithmicMedia"'
+        f'{source_type}"'
     )
-    e = _evidence(analyze(_webp_with_xmp(tmp_path / "gen.webp", packet)))
+    return _webp_with_xmp(path, packet)
+
+
+def test_iptc_trained_algorithmic_media_is_declared_ai(tmp_path):
+    e = _evidence(analyze(_iptc_webp(tmp_path / "gen.webp", "trainedAlgorithmicMedia")))
     assert e.finding == "ai_declared"
     assert "trainedAlgorithmicMedia" in e.summary
 
 
 def test_iptc_digital_capture_weighs_little(tmp_path):
-    packet = _xmp(
-        'xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
-        'Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/'
-        'digitalCapture"'
-    )
-    e = _evidence(analyze(_webp_with_xmp(tmp_path / "cam.webp", packet)))
+    e = _evidence(analyze(_iptc_webp(tmp_path / "cam.webp", "digitalCapture")))
     assert e.finding == "capture_declared"
     assert -1 < e.log_lr < 0
 

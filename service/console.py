@@ -5,7 +5,7 @@ from rich.text import Text
 
 from detector.report import Report, Verdict
 
-from .present import VERDICT_MEANING, headline, strength
+from .present import VERDICT_MEANING, generator_name, headline, strength
 
 _STYLE = {
     Verdict.LIKELY_FABRICATED: "bold red",
@@ -28,7 +28,9 @@ def print_report(report: Report, console: Console, path: str) -> None:
         )
         console.print(Text("    " + e.summary))
     if report.generators:
-        names = ", ".join(f"{g.name} ({g.probability:.0%})" for g in report.generators)
+        names = ", ".join(
+            f"{generator_name(g.name)} ({g.probability:.0%})" for g in report.generators
+        )
         console.print(f"Generator hints: {names}")
     for limitation in report.limitations:
         console.print(f"Not checked: {limitation.message}", style="yellow")

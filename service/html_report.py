@@ -8,7 +8,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from detector.report import Report
 from detector.thumbnails import Thumbnail
 
-from .present import VERDICT_MEANING, headline, strength
+from .present import VERDICT_MEANING, generator_name, headline, strength
 
 
 @cache
@@ -33,6 +33,7 @@ def render_html(report: Report, thumbnails: list[Thumbnail] = ()) -> str:
             headline=headline(report),
             meaning=VERDICT_MEANING[report.verdict],
             strengths=[strength(e) for e in report.evidence],
+            generator_names={g.name: generator_name(g.name) for g in report.generators},
             timeline_end=timeline_end,
             thumbnails=[
                 {

@@ -1,6 +1,7 @@
 """Words and numbers shared by every way a Report is shown (terminal, HTML, web page)."""
 
 from detector.fusion import capped
+from detector.generators import generators
 from detector.report import Evidence, Report, Verdict
 
 VERDICT_WORDS = {
@@ -37,3 +38,9 @@ def percent(likelihood: float) -> str:
 
 def headline(report: Report) -> str:
     return f"{VERDICT_WORDS[report.verdict]} ({percent(report.fabrication_likelihood)})"
+
+
+def generator_name(key: str) -> str:
+    """A registry key as people say it ("jimeng" -> "Jimeng / Seedance")."""
+    known = generators().get(key)
+    return known.name if known else key

@@ -37,6 +37,23 @@ CAPS = {
 }
 DEFAULT_CAP = math.log(2)  # a check not named above is treated as weak until it is given a cap
 
+# C2PA: the weight of each (finding, credential) pair. A manifest that declares generated media
+# is written by the generating service; with a trusted signer it is decisive. The same claim from
+# an untrusted signer is still a claim few would forge (it makes content look fake), but it could
+# be made to discredit real footage, so it weighs less. A trusted camera declaration with matching
+# hashes is strong evidence against fabrication; an untrusted one is anyone's certificate.
+# Tampered, absent, unreadable and no declaration say nothing either way.
+C2PA_LOG_LR = {
+    ("ai_declared", "trusted"): math.log(1000),
+    ("ai_declared", "expired"): math.log(100),  # no trusted timestamp proves it was valid
+    ("ai_declared", "untrusted"): math.log(20),
+    ("ai_declared", "revoked"): math.log(5),
+    ("ai_declared", "invalid"): math.log(5),
+    ("capture_declared", "trusted"): -math.log(100),
+    ("capture_declared", "expired"): -math.log(3),
+    ("capture_declared", "untrusted"): -math.log(1.5),
+}
+
 # Verdict bands on the posterior probability.
 LIKELY_FABRICATED_AT = 0.85  # about 6:1 for fabrication
 NO_EVIDENCE_BELOW = 0.25  # about 3:1 against: needs more than packaging to reach

@@ -89,3 +89,13 @@ def find_by_profile(
         for g in generators().values()
         if any(p.matches(width, height, fps, duration_s) for p in g.profiles)
     ]
+
+
+def find_by_c2pa(text: str) -> list[Generator]:
+    """Generators whose C2PA claim-generator strings occur in ``text`` (case-insensitive)."""
+    lowered = text.lower()
+    return [
+        g
+        for g in generators().values()
+        if any(claim.lower() in lowered for claim in g.c2pa_claim_generators)
+    ]

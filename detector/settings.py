@@ -25,6 +25,16 @@ class Settings(BaseSettings):
     # How much of the video the checks look at, spread over its whole length.
     key_frames: int = Field(6, ge=1, le=64, description="single frames every analysis decodes")
 
+    # C2PA trust comes only from PEM files named here; none is built in. With none named, the PEM
+    # files `verity trust update` wrote to ``data_dir/trust`` are used.
+    c2pa_trust_anchors: list[Path] = Field(default_factory=list, description="root CA PEM files")
+    c2pa_allowed_certs: list[Path] = Field(default_factory=list, description="end-entity PEMs")
+    c2pa_trust_config: Path | None = Field(None, description="allowed EKU OIDs, one a line")
+    # Off by default: fetching a remote manifest or an OCSP answer tells a server which file the
+    # newsroom is looking at.
+    c2pa_remote_manifests: bool = False
+    c2pa_ocsp: bool = False
+
     disabled_checks: list[str] = Field(default_factory=list)
     data_dir: Path = Field(Path(".verity"), description="local state: demo clip, later uploads")
 

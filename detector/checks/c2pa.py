@@ -1,0 +1,249 @@
+"""C2PA Content Credentials: who signed the file, what it declares, whether it still matches.
+
+Files without a manifest (the normal case: platforms strip them) are recognised from a few
+header bytes without calling the C2PA reader, so they cost almost nothing.
+"""
+
+import json
+from pathlib import Path
+
+import c2pa
+
+from ..fusion import C2PA_LOG_LR
+from ..generators import find_by_c2pa
+from ..provenance import Credential, Finding, Provenance, read_store
+from ..registry import Check, Media, Needs, register_check
+from ..report import Evidence
+from ..trust import anchor_files, c2pa_settings
+
+C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")  # the manifest box in ISO BMFF
+SCAN_BYTES = 8 * 1024 * 1024  # other formats keep the manifest near the start or the end
+MARKERS = (b"jumb", b"c2pa", b"C2PA", b"provenance")  # JUMBF, C2PA labels, XMP remote references
+
+CREDENTIAL_WORDS = {
+    Credential.TRUSTED: "the signer is on the configured trust list",
+    Credential.UNTRUSTED: "the signer is not on any configured trust list, so anyone could have "
+    "made this certificate",
+    Credential.EXPIRED: "the signing certificate has expired and no trusted timestamp shows it "
+    "was valid when it signed",
+    Credential.REVOKED: "the signing certificate has been revoked",
+    Credential.INVALID: "the credential failed validation",
+}
+SOURCE_TYPE_WORDS = {
+    "trainedAlgorithmicMedia": "made by a generative AI model",
+    "compositeWithTrainedAlgorithmicMedia": "composited with generative AI content",
+    "algorithmicMedia": "made by an algorithm without camera capture",
+    "compositeSynthetic": "composited from synthetic elements",
+    "digitalCapture": "captured by a digital camera",
+    "computationalCapture": "captured by a camera with computational processing",
+}
+
+
+@register_check("c2pa")
+class C2paCheck(Check):
+    needs = Needs(file=True)
+
+    def run(self, media: Media) -> Evidence:
+        return self.inspect(media.path)
+
+    def inspect(self, path: Path) -> Evidence:
+        """The C2PA evidence for any file c2pa reads, video or still."""
+        if not may_hold_manifest(path):
+            return self._absent()
+        context = c2pa.Context.from_dict(c2pa_settings(self.settings))
+        try:
+            with c2pa.Reader(str(path), context=context) as reader:
+                store = json.loads(reader.json())
+        except c2pa.C2paError.ManifestNotFound:
+            return self._absent()
+        except c2pa.C2paError as e:
+            return self.evidence(
+                Finding.UNREADABLE,
+                f"The C2PA reader could not read the file's Content Credentials: {_reason(e)}.",
+                details={"error": str(e)[:500]},
+            )
+        return self._evidence(read_store(store))
+
+    def _absent(self) -> Evidence:
+        return self.evidence(
+            Finding.ABSENT,
+            "No Content Credentials (C2PA manifest) in the file; most platforms strip them, so "
+            "this says nothing either way.",
+        )
+
+    def _evidence(self, prov: Provenance) -> Evidence:
+        signer = prov.active.signer
+        who = _signer_words(signer)
+        credential = CREDENTIAL_WORDS[prov.credential]
+        if prov.timestamp == "trusted":
+            credential += "; a trusted timestamp dates the signature"
+        declared = prov.declared_by
+        kind = next(iter(declared.source_types), "") if declared else ""
+        where = (
+            ""
+            if declared is prov.active or declared is None
+            else (" in an ingredient it was made from")
+        )
+        if prov.finding is Finding.TAMPERED:
+            bad = sorted(
+                {
+                    c["code"]
+                    for c in prov.codes
+                    if c["kind"] == "failure" and c["code"].endswith((".mismatch", ".missing"))
+                }
+            )
+            said = f" It declares the content {SOURCE_TYPE_WORDS.get(kind, kind)}." if kind else ""
+            summary = (
+                f"Content Credentials signed by {who} no longer match the file: the content was "
+                f"altered after signing ({', '.join(bad)}). This is neither proof of generation "
+                f"nor of authenticity.{said}"
+            )
+        elif prov.finding in (Finding.AI_DECLARED, Finding.CAPTURE_DECLARED):
+            via = f" with {declared.claim_generator}" if declared.claim_generator else ""
+            summary = (
+                f"Content Credentials signed by {who}{via} declare the content "
+                f"{SOURCE_TYPE_WORDS.get(kind, kind)}{where} ({kind}); {credential}."
+            )
+        else:
+            actions = ", ".join(a["action"] for a in prov.active.actions) or "no actions"
+            summary = (
+                f"Content Credentials from {prov.active.claim_generator or 'an unnamed tool'}, "
+                f"signed by {who}, record {actions} but declare neither generation nor "
+                f"capture; {credential}."
+            )
+        log_lr = C2PA_LOG_LR.get((prov.finding.value, prov.credential.value), 0.0)
+        return self.evidence(
+            prov.finding,
+            summary,
+            log_lr,
+            details=_details(prov, [p.name for p in anchor_files(self.settings)]),
+            generators=_attribution(prov) if prov.finding is Finding.AI_DECLARED else {},
+        )
+
+
+def may_hold_manifest(path: Path) -> bool:
+    """False only when the file certainly holds no C2PA manifest and no remote reference."""
+    with open(path, "rb") as f:
+        head = f.read(SCAN_BYTES)
+        if head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"uuid", b"wide"):
+            found = _bmff_top_level_manifest(f)
+            return True if found is None else found
+        if any(m in head for m in MARKERS):
+            return True
+        size = f.seek(0, 2)
+        if size <= SCAN_BYTES:
+            return False
+        f.seek(max(size - SCAN_BYTES, SCAN_BYTES))
+        return any(m in f.read() for m in MARKERS)
+
+
+def _bmff_top_level_manifest(f) -> bool | None:
+    """Walk the top-level boxes: a C2PA uuid box, or XMP naming a remote manifest. ``None``
+    when the box structure cannot be walked (the full reader then decides)."""
+    size = f.seek(0, 2)
+    offset = 0
+    while offset + 8 <= size:
+        f.seek(offset)
+        header = f.read(32)
+        box_size, box_type = int.from_bytes(header[:4], "big"), header[4:8]
+        if box_size == 1:
+            box_size = int.from_bytes(header[8:16], "big")
+        elif box_size == 0:
+            box_size = size - offset
+        if box_size < 8:
+            return None
+        if box_type == b"moov" and not _nesting_ok(f, offset + 8, offset + box_size, 1):
+            return None  # pathological nesting: let the reader judge the file
+        if box_type == b"uuid":
+            uuid = header[16:32] if int.from_bytes(header[:4], "big") == 1 else header[8:24]
+            if uuid == C2PA_UUID:
+                return True
+            if box_size < SCAN_BYTES:
+                f.seek(offset)
+                if b"provenance" in f.read(box_size):  # XMP with a remote manifest URL
+                    return True
+        offset += box_size
+    return False if offset == size else None
+
+
+CONTAINER_BOXES = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"udta", b"edts", b"dinf"}
+MAX_NESTING = 12  # real files nest these a handful of levels deep
+
+
+def _nesting_ok(f, start: int, end: int, depth: int) -> bool:
+    if depth > MAX_NESTING:
+        return False
+    offset = start
+    while offset + 8 <= end:
+        f.seek(offset)
+        header = f.read(8)
+        box_size = int.from_bytes(header[:4], "big")
+        if box_size < 8:
+            return True  # 64-bit or to-the-end sizes do not occur inside moov; stop looking
+        if header[4:8] in CONTAINER_BOXES and not _nesting_ok(
+            f, offset + 8, min(offset + box_size, end), depth + 1
+        ):
+            return False
+        offset += box_size
+    return True
+
+
+def _signer_words(signer: dict) -> str:
+    issuer, name = signer.get("issuer"), signer.get("common_name")
+    if issuer and name and issuer != name:
+        return f"{issuer} ({name})"
+    return issuer or name or "an unnamed signer"
+
+
+def _reason(error: Exception) -> str:
+    text = str(error)
+    if "remote" in text.lower():
+        return (
+            "the manifest is stored remotely and fetching it is switched off (it would tell "
+            "the server which file you are checking)"
+        )
+    if "prerelease" in text.lower():
+        return "it uses a pre-1.0 C2PA format"
+    if "algorithm" in text.lower():
+        return "it is signed with an unknown algorithm"
+    return text.split(":", 1)[-1].strip()[:200] or type(error).__name__
+
+
+def _details(prov: Provenance, trust_files: list[str]) -> dict:
+    signer = prov.active.signer
+    trusted_by = [c["explanation"] for c in prov.codes if c["code"] == "signingCredential.trusted"]
+    return {
+        "claim_generator": prov.active.claim_generator,
+        "signer": {
+            "issuer": signer.get("issuer"),
+            "common_name": signer.get("common_name"),
+            "algorithm": signer.get("alg"),
+            "signed_at": signer.get("time"),
+            "timestamp": prov.timestamp,
+        },
+        "credential": prov.credential.value,
+        "actions": prov.active.actions,
+        "ingredient_chain": [
+            {
+                "label": m.label,
+                "claim_generator": m.claim_generator,
+                "digital_source_types": m.source_types,
+                "signer": _signer_words(m.signer),
+            }
+            for m in prov.chain[1:]
+        ],
+        "validation_codes": prov.codes,
+        "trust": {"configured": trust_files, "matched": trusted_by},
+    }
+
+
+def _attribution(prov: Provenance) -> dict[str, float]:
+    declared = prov.declared_by or prov.active
+    texts = [
+        declared.claim_generator,
+        *(a["software_agent"] or "" for a in declared.actions),
+        declared.signer.get("common_name") or "",
+        declared.signer.get("issuer") or "",
+    ]
+    weight = 0.95 if prov.credential is Credential.TRUSTED else 0.7
+    return {g.key: weight for g in find_by_c2pa(" ".join(texts))}

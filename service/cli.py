@@ -17,9 +17,11 @@ import detector
 from detector.report import VERITY_VERSION, report_schema
 from detector.synth import make_clip
 from detector.thumbnails import key_frame_thumbnails
+from detector.trust import TRUST_FOLDER
 
 from .console import print_report
 from .html_report import render_html
+from .trust_update import OFFICIAL_LISTS, TrustListError, update_trust_lists
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 _SEVERITY = {EXIT_OK: 0, EXIT_BAD_INPUT: 1, EXIT_INTERNAL: 2}
@@ -60,6 +62,20 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the JSON schema of the Report")
     schema.set_defaults(run=_schema)
+
+    trust = commands.add_parser("trust", help="manage the C2PA trust lists")
+    trust_commands = trust.add_subparsers(required=True, metavar="ACTION")
+    update = trust_commands.add_parser(
+        "update", help="download the official C2PA trust and TSA trust lists (needs a network)"
+    )
+    update.add_argument(
+        "--list",
+        dest="urls",
+        action="append",
+        metavar="URL",
+        help="fetch this PEM list instead of the official ones (repeatable)",
+    )
+    update.set_defaults(run=_trust_update)
     return parser
 
 
@@ -139,6 +155,18 @@ def _demo(args: argparse.Namespace) -> int:
         )
     args.files = [clip]
     return _check(args)
+
+
+def _trust_update(args: argparse.Namespace) -> int:
+    folder = detector.get_settings().data_dir / TRUST_FOLDER
+    try:
+        written = update_trust_lists(folder, args.urls or OFFICIAL_LISTS)
+    except TrustListError as e:
+        print(f"verity: trust update failed, nothing changed: {e}", file=sys.stderr)
+        return EXIT_INTERNAL
+    for path, count in written:
+        print(f"{path}: {count} certificates")
+    return EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -175,3 +175,31 @@ def test_installed_console_script_runs(clip):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["verdict"] == "inconclusive"
+
+
+def test_trust_anchors_from_the_environment_reach_the_c2pa_check(
+    clip, tmp_path, capsys, monkeypatch
+):
+    from detector.settings import get_settings
+    from tests.c2pa_signing import TestCA, manifest, sign
+
+    ca = TestCA()
+    source = clip("src.mp4", seconds=1)
+    signed = sign(
+        source,
+        tmp_path / "sora.mp4",
+        ca.issue("OpenAI"),
+        manifest("Sora", "c2pa.created", "trainedAlgorithmicMedia"),
+    )
+    monkeypatch.setenv("VERITY_C2PA_TRUST_ANCHORS", json.dumps([str(ca.write(tmp_path))]))
+    get_settings.cache_clear()
+    try:
+        code, out, _ = run(capsys, "check", "--json", str(signed))
+    finally:
+        get_settings.cache_clear()
+    report = json.loads(out)
+    c2pa = next(e for e in report["evidence"] if e["check"] == "c2pa")
+    assert code == 0
+    assert (c2pa["finding"], c2pa["details"]["credential"]) == ("ai_declared", "trusted")
+    assert report["verdict"] == "likely_fabricated"
+    assert report["generators"][0]["name"] == "sora"

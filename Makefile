@@ -25,6 +25,7 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/analyze_vs_decode.py
+	$(BIN)/python benchmarks/c2pa_check.py
 
 clean:
 	rm -rf $(VENV) .verity verity-report.html

@@ -37,6 +37,25 @@ CAPS = {
 }
 DEFAULT_CAP = math.log(2)  # a check not named above is treated as weak until it is given a cap
 
+# ---- Evidence weights: the log-likelihood ratio each finding carries, before the caps above ----
+
+# Container metadata hints. Camera keys are what a phone writes and generators do not; a
+# generator's own encoder tag, profile or workflow is what its pipeline writes and cameras rarely
+# do. None is more than weak, and the "metadata" cap holds their sum to ln 2.
+CAMERA_LOG_LR = -math.log(1.5)
+CAPTURE_HINT_LOG_LR = -math.log(1.2)  # GPS, phone OS version: what capture apps record
+ENCODER_LOG_LR = math.log(1.8)
+GENERATOR_NAME_LOG_LR = math.log(1.8)  # a generator named in the file's own tags
+PROFILE_LOG_LR = math.log(1.3)  # size, fps and duration fit a generator's output
+COMFYUI_LOG_LR = math.log(1.8)  # a generative-media tool's workflow travels in the file
+
+# Embedded labels. A TC260 label is written by the producing service (GB 45438-2025 obliges it):
+# "1" declares generation, "2" and "3" are a propagating platform's "possibly" and "suspected".
+TC260_LABEL_LOG_LR = {"1": math.log(30), "2": math.log(5), "3": math.log(3)}
+TC260_UNKNOWN_LABEL_LOG_LR = math.log(3)  # an AIGC entry is there, its value is not one we know
+IPTC_AI_LOG_LR = math.log(30)
+IPTC_CAPTURE_LOG_LR = -math.log(1.5)  # unsigned XMP saying "camera" is trivial to write
+
 # C2PA: the weight of each (finding, credential) pair. A manifest that declares generated media
 # is written by the generating service; with a trusted signer it is decisive. The same claim from
 # an untrusted signer is still a claim few would forge (it makes content look fake), but it could

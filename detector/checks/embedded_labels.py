@@ -10,28 +10,19 @@ IPTC: ``Iptc4xmpExt:DigitalSourceType`` with the IPTC NewsCodes digital-source-t
 """
 
 import json
-import math
 from typing import Any
 
+from ..fusion import (
+    IPTC_AI_LOG_LR,
+    IPTC_CAPTURE_LOG_LR,
+    TC260_LABEL_LOG_LR,
+    TC260_UNKNOWN_LABEL_LOG_LR,
+)
 from ..generators import find_by_text
+from ..provenance import AI_SOURCE_TYPES, CAPTURE_SOURCE_TYPES
 from ..registry import Check, Media, Needs, register_check
 from ..report import Evidence
 from ..xmp import xmp_packets, xmp_values
-
-# Declared AI generation by the producing service: strong, though a label can be forged.
-LABEL_LOG_LR = {"1": math.log(30), "2": math.log(5), "3": math.log(3)}
-UNKNOWN_LABEL_LOG_LR = math.log(3)  # an AIGC entry is there, its value is not one we know
-
-IPTC_AI = {
-    "trainedAlgorithmicMedia",
-    "compositeWithTrainedAlgorithmicMedia",
-    "algorithmicMedia",
-    "compositeSynthetic",
-}
-IPTC_CAPTURE = {"digitalCapture", "computationalCapture"}
-IPTC_AI_LOG_LR = math.log(30)
-# Unsigned XMP saying "captured by a camera" is trivial to write: a small step only.
-IPTC_CAPTURE_LOG_LR = -math.log(1.5)
 
 
 @register_check("embedded_labels")
@@ -60,7 +51,7 @@ class EmbeddedLabelsCheck(Check):
         value = str(label.get("Label", "")).strip()
         producer = str(label.get("ContentProducer", "")).strip()
         meaning = {"1": "AI-generated", "2": "possibly AI-generated", "3": "suspected AI-generated"}
-        log_lr = LABEL_LOG_LR.get(value, UNKNOWN_LABEL_LOG_LR)
+        log_lr = TC260_LABEL_LOG_LR.get(value, TC260_UNKNOWN_LABEL_LOG_LR)
         said = meaning.get(value, f"an unrecognised label value {value!r}")
         by = f" by producer {producer}" if producer else ""
         generators = {g.key: 0.9 for g in find_by_text(producer)} if producer else {}
@@ -80,7 +71,7 @@ class EmbeddedLabelsCheck(Check):
     def _iptc(self, source_types: list[str]) -> Evidence:
         codes = [t.rstrip("/").rsplit("/", 1)[-1] for t in source_types]
         details = {"iptc_digital_source_types": source_types}
-        ai = [c for c in codes if c in IPTC_AI]
+        ai = [c for c in codes if c in AI_SOURCE_TYPES]
         if ai:
             return self.evidence(
                 "ai_declared",
@@ -89,7 +80,7 @@ class EmbeddedLabelsCheck(Check):
                 IPTC_AI_LOG_LR,
                 details=details,
             )
-        capture = [c for c in codes if c in IPTC_CAPTURE]
+        capture = [c for c in codes if c in CAPTURE_SOURCE_TYPES]
         if capture:
             return self.evidence(
                 "capture_declared",

@@ -2,9 +2,16 @@
 size, frame rate and duration fit a known generator's output. Weak evidence in both directions:
 all of it is easy to strip or forge, and real cameras share sizes with generators."""
 
-import math
 from dataclasses import dataclass
 
+from ..fusion import (
+    CAMERA_LOG_LR,
+    CAPTURE_HINT_LOG_LR,
+    COMFYUI_LOG_LR,
+    ENCODER_LOG_LR,
+    GENERATOR_NAME_LOG_LR,
+    PROFILE_LOG_LR,
+)
 from ..generators import find_by_encoder, find_by_profile, find_by_text
 from ..registry import Check, Media, Needs, register_check
 from ..report import Evidence
@@ -46,17 +53,6 @@ PLATFORM_HANDLERS = {
     "twitter-vork muxer": "X/Twitter's transcoder",
     "gopro avc": "a GoPro camera",
 }
-
-# Each hint's weight. Camera keys are what a phone writes and generators do not; a generator's
-# own encoder tag or profile is what its pipeline writes and cameras rarely do. None is more than
-# weak: the fusion cap for this check is ln 2.
-CAMERA_LOG_LR = -math.log(1.5)
-CAPTURE_HINT_LOG_LR = -math.log(1.2)
-ENCODER_LOG_LR = math.log(1.8)
-GENERATOR_NAME_LOG_LR = math.log(1.8)
-PROFILE_LOG_LR = math.log(1.3)
-# ComfyUI is a generative-image/video tool; its workflow in the file says the file left it.
-COMFYUI_LOG_LR = math.log(1.8)
 
 
 @dataclass

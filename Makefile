@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Installed without their declared requirements: rapidocr-onnxruntime asks for opencv-python
+# (which needs libGL; pyproject brings the headless build), invisible-watermark asks for torch
+# (the tests load only its encoder file). Their real requirements are in pyproject.toml.
+NO_DEPS := rapidocr-onnxruntime==1.4.4 invisible-watermark==0.2.0
 
 .PHONY: demo test lint bench clean
 
@@ -10,6 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps $(NO_DEPS)
 	touch $@
 
 # Analyse VIDEO, or a demo clip Verity makes itself, and write an HTML report beside it.

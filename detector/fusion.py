@@ -56,6 +56,10 @@ TC260_UNKNOWN_LABEL_LOG_LR = math.log(3)  # an AIGC entry is there, its value is
 IPTC_AI_LOG_LR = math.log(30)
 IPTC_CAPTURE_LOG_LR = -math.log(1.5)  # unsigned XMP saying "camera" is trivial to write
 
+# A decoded invisible watermark: the payload's bits match far beyond chance (the check requires a
+# corrected chance below one in a million), so it is decisive up to the check's cap.
+WATERMARK_FOUND_LOG_LR = math.log(1000)
+
 # C2PA: the weight of each (finding, credential) pair. A manifest that declares generated media
 # is written by the generating service; with a trusted signer it is decisive. The same claim from
 # an untrusted signer is still a claim few would forge (it makes content look fake), but it could

@@ -37,6 +37,7 @@ class Generator:
     c2pa_claim_generators: tuple[str, ...] = ()
     encoder_tags: tuple[str, ...] = ()
     profiles: tuple[Profile, ...] = field(default_factory=tuple)
+    watermark: tuple[int, ...] = ()  # invisible DWT-DCT payload bits, if its code embeds one
 
 
 @cache
@@ -55,9 +56,25 @@ def generators() -> dict[str, Generator]:
             c2pa_claim_generators=tuple(entry.get("c2pa_claim_generators", ())),
             encoder_tags=tuple(entry.get("encoder_tags", ())),
             profiles=tuple(Profile(**p) for p in entry.get("profiles", ())),
+            watermark=_watermark_bits(entry),
         )
         for key, entry in raw.items()
     }
+
+
+def _watermark_bits(entry: dict) -> tuple[int, ...]:
+    if "watermark_text" in entry:  # imwatermark's "bytes" mode: each byte's bits, MSB first
+        return tuple(int(b) for byte in entry["watermark_text"].encode() for b in f"{byte:08b}")
+    return tuple(int(b) for b in entry.get("watermark_bits", ""))
+
+
+def watermark_payloads() -> dict[tuple[int, ...], list[Generator]]:
+    """Each distinct invisible-watermark payload and the generators that embed it."""
+    payloads: dict[tuple[int, ...], list[Generator]] = {}
+    for g in generators().values():
+        if g.watermark:
+            payloads.setdefault(g.watermark, []).append(g)
+    return payloads
 
 
 def find_by_text(text: str) -> list[Generator]:

@@ -106,6 +106,7 @@ def _limitations(
     for e in evidence:
         if e.status == "error":
             out.append(Limitation(code="check_failed", message=e.summary))
+        out += [Limitation(code=f"{e.check}_limit", message=text) for text in e.limitations]
     info = probed.info
     if frames.stopped_early:
         reason = {

@@ -50,6 +50,9 @@ class Evidence(_Model):
     details: dict[str, Any] = Field(default_factory=dict)
     generators: dict[str, float] = Field(default_factory=dict)
     segments: list[Segment] = Field(default_factory=list)
+    limitations: list[str] = Field(
+        default_factory=list, description="what this check could not see, for the Report"
+    )
 
 
 class ModelInfo(_Model):

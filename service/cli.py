@@ -128,7 +128,11 @@ def _check_one(path: Path, settings, args, out: Console, err: Console) -> int:
         if len(args.files) > 1:
             target.mkdir(parents=True, exist_ok=True)
             target = target / f"{path.stem}-{report.media.sha256[:8]}.html"
-        thumbnails = key_frame_thumbnails(path, report.sampling.key_frames_s, settings)
+        times = report.sampling.key_frames_s
+        shown = (
+            [times[round(i * (len(times) - 1) / 7)] for i in range(8)] if len(times) > 8 else times
+        )
+        thumbnails = key_frame_thumbnails(path, sorted(set(shown)), settings)
         target.write_text(render_html(report, thumbnails), encoding="utf-8")
         if not args.json:
             out.print(f"HTML report: {target}", style="dim")

@@ -20,6 +20,17 @@ def _environment() -> Environment:
     )
 
 
+PICTURES = 8  # key frames shown in a report
+
+
+def picture_times(report: Report) -> list[float]:
+    """At most ``PICTURES`` of the report's key-frame times, spread over the video."""
+    times = report.sampling.key_frames_s
+    if len(times) <= PICTURES:
+        return times
+    return sorted({times[round(i * (len(times) - 1) / (PICTURES - 1))] for i in range(PICTURES)})
+
+
 def render_html(report: Report, thumbnails: list[Thumbnail] = ()) -> str:
     """The report page; ``thumbnails`` are key frames to show inline."""
     timeline_end = max((s.end_s for s in report.timeline), default=0) or (

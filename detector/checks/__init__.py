@@ -1,3 +1,3 @@
 """Built-in checks. Importing this package registers each of them."""
 
-from . import c2pa, embedded_labels, metadata  # noqa: F401
+from . import c2pa, embedded_labels, invisible_watermark, metadata  # noqa: F401

@@ -130,7 +130,7 @@ def test_html_report_is_self_contained_and_escapes_file_strings(clip, tmp_path, 
     assert "<script" not in page
     assert "<img src=x" not in page
     assert "&lt;script&gt;alert(" in page  # shown as text, not run
-    assert page.count("data:image/jpeg;base64,") == 6  # the key frames, inline
+    assert page.count("data:image/jpeg;base64,") == 8  # key frames, inline, at most 8
     assert "http://" not in page and "https://" not in page  # nothing loaded from elsewhere
 
 

@@ -31,6 +31,7 @@ test: lint
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/analyze_vs_decode.py
 	$(BIN)/python benchmarks/c2pa_check.py
+	$(BIN)/python benchmarks/watermark_checks.py
 
 clean:
 	rm -rf $(VENV) .verity verity-report.html

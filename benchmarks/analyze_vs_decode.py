@@ -8,6 +8,8 @@ once, then prints, from one run so the ratios share the machine's mood:
   for today's checks and with a stand-in check that asks for the classifier's 8 windows x 16;
 - the same 8 x 16 windows decoded from keyframes versus from arbitrary times.
 
+The frame checks (watermarks) are switched off here: their own cost is in watermark_checks.py.
+
 Run: make bench   (or .venv/bin/python benchmarks/analyze_vs_decode.py [--seconds 60])
 """
 
@@ -18,12 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import av
+from clips import clip_1080p
 
 from detector import Settings, analyze
 from detector.frames import FrameSpec, plan_frames
 from detector.probe import probe
 from detector.registry import _CHECKS, Check, Needs, register_check
-from detector.synth import make_clip
 
 REPEATS = 3
 CLASSIFIER_PLAN = FrameSpec(windows=8, length=16)
@@ -32,10 +34,9 @@ CLASSIFIER_PLAN = FrameSpec(windows=8, length=16)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--out", type=Path, default=Path(".verity/bench"))
     args = parser.parse_args()
-    clip = _clip(args.out, args.seconds)
-    settings = Settings()
+    clip = clip_1080p(args.seconds)
+    settings = Settings(disabled_checks=["invisible_watermark", "visible_watermark"])
     print(
         f"clip: {clip} ({clip.stat().st_size / 1e6:.1f} MB, {args.seconds} s, 1920x1080, "
         f"25 fps, GOP 250); median of {REPEATS} runs\n"
@@ -121,15 +122,6 @@ class _stand_in_classifier:
 
     def __exit__(self, *exc):
         del _CHECKS["bench_windows"]
-
-
-def _clip(folder: Path, seconds: int) -> Path:
-    path = folder / f"bench_{seconds}s_1080p.mp4"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        print(f"encoding {path} once (takes a minute)...")
-        make_clip(path, seconds=seconds, fps=25, size=(1920, 1080), gop=250, crf=23)
-    return path
 
 
 if __name__ == "__main__":

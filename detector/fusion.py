@@ -60,6 +60,10 @@ IPTC_CAPTURE_LOG_LR = -math.log(1.5)  # unsigned XMP saying "camera" is trivial 
 # corrected chance below one in a million), so it is decisive up to the check's cap.
 WATERMARK_FOUND_LOG_LR = math.log(1000)
 
+# A generator's visible brand mark (or a Chinese "AI生成" label) read on the frames: it is stamped
+# by the service, but can be painted onto real footage or cropped away, so well below provenance.
+VISIBLE_MARK_LOG_LR = math.log(20)
+
 # C2PA: the weight of each (finding, credential) pair. A manifest that declares generated media
 # is written by the generating service; with a trusted signer it is decisive. The same claim from
 # an untrusted signer is still a claim few would forge (it makes content look fake), but it could

@@ -38,3 +38,18 @@ def shared_clips() -> list[dict]:
     for row in rows:
         row["file"] = SHARED_DATA / "clips" / row["path"]
     return rows
+
+
+@pytest.fixture(scope="session")
+def shared_reports(shared_clips) -> dict[str, object]:
+    """Each shared clip's Report under default settings, analysed once for the whole session:
+    {path: Report, or the exception analysing it raised}."""
+    from detector import analyze
+
+    reports: dict[str, object] = {}
+    for row in shared_clips:
+        try:
+            reports[row["path"]] = analyze(row["file"])
+        except Exception as e:  # the test that needs every clip to analyse reports these
+            reports[row["path"]] = e
+    return reports

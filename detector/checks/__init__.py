@@ -1,3 +1,9 @@
 """Built-in checks. Importing this package registers each of them."""
 
-from . import c2pa, embedded_labels, invisible_watermark, metadata  # noqa: F401
+from . import (  # noqa: F401
+    c2pa,
+    embedded_labels,
+    invisible_watermark,
+    metadata,
+    visible_watermark,
+)

@@ -66,9 +66,9 @@ class VisibleWatermarkCheck(Check):
             span = f"{min(top.times):.1f} s to {max(top.times):.1f} s"
             return self.evidence(
                 "watermark_found",
-                f'The mark "{top.text}" ({name}) is visible at the {top.where} from {span}. A '
-                "visible mark can be painted onto real footage or cropped away, so it is good "
-                "but not decisive evidence.",
+                f'The "{top.label}" mark of {name} is visible at the {top.where} from {span} '
+                f'(read as "{top.text}"). A visible mark can be painted onto real footage or '
+                "cropped away, so it is good but not decisive evidence.",
                 VISIBLE_MARK_LOG_LR,
                 details=details,
                 generators={s.brand: 0.8 for s in marks if s.brand in generators()},

@@ -32,6 +32,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/analyze_vs_decode.py
 	$(BIN)/python benchmarks/c2pa_check.py
 	$(BIN)/python benchmarks/watermark_checks.py
+	$(BIN)/python benchmarks/scan_throughput.py
 
 clean:
 	rm -rf $(VENV) .verity verity-report.html

@@ -24,7 +24,7 @@ def decode_plan(
     taken = 0
     half_frame = 0.5 / (probe.info.fps or 25.0)
     started = time.monotonic()
-    source = _Source(probe)
+    source = _Source(probe, settings.threads)
     sought: Run | None = None
     last: Frame | None = None
     try:
@@ -115,7 +115,7 @@ def _store(run: Run, taken_frames: list[Frame], frames: Frames) -> None:
 class _Source:
     """Frames of one file in presentation order, from PyAV or (animated WebP) Pillow."""
 
-    def __init__(self, probe: Probe):
+    def __init__(self, probe: Probe, threads: int = 0):
         self.probe = probe
         self.last_time_s = float("-inf")
         self._container = None
@@ -125,7 +125,9 @@ class _Source:
                 self._image = Image.open(probe.path)
             else:
                 self._container = av.open(str(probe.path), metadata_errors="ignore")
-                self._container.streams.video[0].thread_type = "AUTO"
+                stream = self._container.streams.video[0]
+                stream.thread_type = "AUTO"
+                stream.codec_context.thread_count = threads  # 0: FFmpeg picks
         except (av.FFmpegError, OSError) as e:
             raise MediaUnreadable(f"cannot be reopened: {e}") from e
 

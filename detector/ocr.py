@@ -22,16 +22,20 @@ class TextBox:
 
 
 @cache
-def _engine():
+def _engine(threads: int):
     try:
         from rapidocr_onnxruntime import RapidOCR
-    except ImportError as e:  # installed with --no-deps by the Makefile and the Dockerfiles
+    except ImportError as e:  # installed with --no-deps by the Makefile
         raise ConfigError("rapidocr-onnxruntime is not installed; see the README") from e
-    return RapidOCR()
+    limits = {"intra_op_num_threads": threads, "inter_op_num_threads": 1} if threads else {}
+    return RapidOCR(**limits)
 
 
-def read_text(rgb: np.ndarray, region: tuple[int, int, int, int], scale: float) -> list[TextBox]:
-    """Text lines inside ``region`` (x, y, w, h) of a frame, read at ``scale``."""
+def read_text(
+    rgb: np.ndarray, region: tuple[int, int, int, int], scale: float, threads: int = 0
+) -> list[TextBox]:
+    """Text lines inside ``region`` (x, y, w, h) of a frame, read at ``scale`` with at most
+    ``threads`` threads (0: all cores)."""
     x, y, w, h = region
     crop = rgb[y : y + h, x : x + w]
     if crop.size == 0:
@@ -41,7 +45,7 @@ def read_text(rgb: np.ndarray, region: tuple[int, int, int, int], scale: float) 
         crop = cv2.resize(
             crop, size, interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
         )
-    result, _ = _engine()(cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), use_cls=False)
+    result, _ = _engine(threads)(cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), use_cls=False)
     boxes = []
     for points, text, score in result or []:
         if float(score) < MIN_SCORE or not text.strip():

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     c2pa_remote_manifests: bool = False
     c2pa_ocsp: bool = False
 
+    # Threads one analysis may use for decoding and OCR; 0 lets each library use every core.
+    # Batch scans with several worker processes share the cores out between them.
+    threads: int = Field(0, ge=0)
+
     disabled_checks: list[str] = Field(default_factory=list)
     data_dir: Path = Field(Path(".verity"), description="local state: demo clip, later uploads")
 

@@ -7,6 +7,7 @@ Exit codes (``verity check``): 0 every file analysed; 2 an input was unreadable 
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +21,9 @@ from detector.thumbnails import key_frame_thumbnails
 from detector.trust import TRUST_FOLDER
 
 from .console import print_report
-from .html_report import render_html
+from .html_report import picture_times, render_html
+from .progress import ScanProgress
+from .scan import ScanError, scan
 from .trust_update import OFFICIAL_LISTS, TrustListError, update_trust_lists
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
@@ -62,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the JSON schema of the Report")
     schema.set_defaults(run=_schema)
+
+    scan = commands.add_parser("scan", help="analyse every video under some folders")
+    scan.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    scan.add_argument("--out", type=Path, default=Path("verity-scan"), metavar="DIR")
+    scan.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N")
+    scan.add_argument("--resume", action="store_true", help="continue the scan in --out")
+    scan.set_defaults(run=_scan)
 
     trust = commands.add_parser("trust", help="manage the C2PA trust lists")
     trust_commands = trust.add_subparsers(required=True, metavar="ACTION")
@@ -128,11 +138,7 @@ def _check_one(path: Path, settings, args, out: Console, err: Console) -> int:
         if len(args.files) > 1:
             target.mkdir(parents=True, exist_ok=True)
             target = target / f"{path.stem}-{report.media.sha256[:8]}.html"
-        times = report.sampling.key_frames_s
-        shown = (
-            [times[round(i * (len(times) - 1) / 7)] for i in range(8)] if len(times) > 8 else times
-        )
-        thumbnails = key_frame_thumbnails(path, sorted(set(shown)), settings)
+        thumbnails = key_frame_thumbnails(path, picture_times(report), settings)
         target.write_text(render_html(report, thumbnails), encoding="utf-8")
         if not args.json:
             out.print(f"HTML report: {target}", style="dim")
@@ -159,6 +165,29 @@ def _demo(args: argparse.Namespace) -> int:
         )
     args.files = [clip]
     return _check(args)
+
+
+def _scan(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        print("verity: --workers must be at least 1", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    err = Console(stderr=True)
+    with ScanProgress(err) as progress:
+        try:
+            counts = scan(
+                args.paths,
+                args.out,
+                args.workers,
+                args.resume,
+                detector.get_settings(),
+                progress.update,
+            )
+        except ScanError as e:
+            print(f"verity: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(f"scan finished: {summary}; see {args.out / 'index.html'}")
+    return EXIT_OK
 
 
 def _trust_update(args: argparse.Namespace) -> int:

@@ -57,3 +57,24 @@ def render_html(report: Report, thumbnails: list[Thumbnail] = ()) -> str:
             ],
         )
     )
+
+
+def render_scan_index(rows: list[dict], status_counts: dict[str, int]) -> str:
+    """The summary page of a scan: counts, a histogram of likelihoods, a sortable table."""
+    verdicts: dict[str, int] = {}
+    histogram = [0] * 10
+    for row in rows:
+        if row["verdict"]:
+            verdicts[row["verdict"]] = verdicts.get(row["verdict"], 0) + 1
+            histogram[min(int(float(row["likelihood"]) * 10), 9)] += 1
+    return (
+        _environment()
+        .get_template("scan.html")
+        .render(
+            rows=rows,
+            verdict_counts=sorted(verdicts.items()),
+            status_counts=sorted(status_counts.items()),
+            histogram=histogram,
+            histogram_top=max(histogram) or 1,
+        )
+    )

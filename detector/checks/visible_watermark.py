@@ -50,7 +50,8 @@ class VisibleWatermarkCheck(Check):
         sightings: list[Sighting] = []
         for frame in frames:
             height, width = frame.rgb.shape[:2]
-            for box in read_text(frame.rgb, (0, 0, width, height), OCR_WIDTH / width):
+            region = (0, 0, width, height)
+            for box in read_text(frame.rgb, region, OCR_WIDTH / width, self.settings.threads):
                 _add(sightings, box, frame.time_s, frame.rgb.shape)
 
         marks = [s for s in sightings if s.brand]

@@ -1,0 +1,167 @@
+"""``verity scan`` over an archive the test builds: counts, resuming, duplicates, Ctrl-C."""
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from detector import Settings
+from detector.synth import make_clip
+from service.scan import ScanError, scan
+
+FAST = Settings(disabled_checks=["visible_watermark", "invisible_watermark"])
+FORMATS = [".mp4", ".mkv", ".webm", ".avi", ".gif", ".264"]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    """A few hundred files in nested folders; returns (root, expected counts)."""
+    root = tmp_path_factory.mktemp("archive")
+    clips = []
+    for i in range(36):
+        folder = root / f"year{2023 + i % 3}" / f"month{i % 4}"
+        folder.mkdir(parents=True, exist_ok=True)
+        clips.append(
+            make_clip(
+                folder / f"clip{i}{FORMATS[i % len(FORMATS)]}",
+                seconds=0.6,
+                fps=10,
+                size=(64, 48),
+                seed=i,
+            )
+        )
+    for i, clip in enumerate(clips[:30]):  # the same bytes under other names and folders
+        copy = root / "copies" / f"dup{i}{clip.suffix}"
+        copy.parent.mkdir(exist_ok=True)
+        shutil.copy(clip, copy)
+    broken = root / "broken"
+    broken.mkdir()
+    for i in range(20):  # truncated MP4s: the index at the end is lost
+        whole = make_clip(
+            broken / f"whole{i}.mp4", seconds=0.6, fps=10, size=(64, 48), seed=100 + i
+        )
+        (broken / f"cut{i}.mp4").write_bytes(whole.read_bytes()[:600])
+        whole.unlink()
+    other = root / "documents" / "deep" / "er"
+    other.mkdir(parents=True)
+    for i in range(150):
+        kind = i % 3
+        name = ["notes{}.txt", "report{}.pdf", "noise{}.mp4"][kind].format(i)
+        body = [b"minutes of the meeting\n" * 20, b"%PDF-1.5\n" + bytes(200), os.urandom(2000)][
+            kind
+        ]
+        (other / name).write_bytes(body)
+    (root / "<b>odd name<i>.mp4").write_bytes(clips[0].read_bytes())
+    return root, {"done": 36 + 30 + 1, "failed": 20, "skipped": 150, "distinct": 36}
+
+
+def _jsonl(out):
+    return [json.loads(line) for line in (out / "reports.jsonl").read_text().splitlines()]
+
+
+def test_scan_counts_every_kind_of_file(archive, tmp_path):
+    root, expected = archive
+    counts = scan([root], tmp_path / "out", workers=2, resume=False, settings=FAST)
+    assert {k: counts.get(k, 0) for k in ("done", "failed", "skipped")} == {
+        k: expected[k] for k in ("done", "failed", "skipped")
+    }
+    rows = _jsonl(tmp_path / "out")
+    assert len(rows) == expected["done"] + expected["failed"]
+    assert len({r["path"] for r in rows}) == len(rows)
+    failed = [r for r in rows if "error" in r]
+    assert len(failed) == 20 and all("cannot be read" in r["error"] for r in failed)
+
+
+def test_identical_bytes_are_analysed_once(archive, tmp_path):
+    root, expected = archive
+    scan([root], tmp_path / "out", workers=2, resume=False, settings=FAST)
+    db = sqlite3.connect(tmp_path / "out" / "state.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == expected["distinct"]
+    by_hash = {}
+    for row in _jsonl(tmp_path / "out"):
+        if "report" in row:
+            by_hash.setdefault(row["report"]["media"]["sha256"], []).append(row["path"])
+    assert sum(len(paths) > 1 for paths in by_hash.values()) == 30
+
+
+def test_outputs_summarise_and_escape(archive, tmp_path):
+    root, _ = archive
+    out = tmp_path / "out"
+    scan([root], out, workers=1, resume=False, settings=FAST)
+    summary = (out / "summary.csv").read_text().splitlines()
+    assert summary[0] == "path,sha256,verdict,likelihood,generator,strongest_evidence,error"
+    index = (out / "index.html").read_text()
+    assert "&lt;b&gt;odd name&lt;i&gt;.mp4" in index and "<b>odd name" not in index
+    assert len(list((out / "reports").glob("*.html"))) == 36
+
+
+def test_a_second_run_does_nothing_again(archive, tmp_path):
+    root, expected = archive
+    out = tmp_path / "out"
+    scan([root], out, workers=2, resume=False, settings=FAST)
+    events = []
+    counts = scan(
+        [root],
+        out,
+        workers=2,
+        resume=True,
+        settings=FAST,
+        progress=lambda event, c: events.append(dict(c)),
+    )
+    assert events[-1]["already"] == sum(expected[k] for k in ("done", "failed", "skipped"))
+    assert events[-1]["done"] == events[-1]["failed"] == 0
+    assert counts["done"] == expected["done"]
+    assert len(_jsonl(out)) == expected["done"] + expected["failed"]
+
+
+def test_a_previous_scan_is_not_overwritten_without_resume(archive, tmp_path):
+    root, _ = archive
+    scan([root / "copies"], tmp_path / "out", workers=1, resume=False, settings=FAST)
+    with pytest.raises(ScanError, match="--resume"):
+        scan([root / "copies"], tmp_path / "out", workers=1, resume=False, settings=FAST)
+
+
+def test_missing_path_is_an_error(tmp_path):
+    with pytest.raises(ScanError, match="no such file"):
+        scan([tmp_path / "nope"], tmp_path / "out", workers=1, resume=False, settings=FAST)
+
+
+def test_ctrl_c_then_resume_completes_without_duplicates(archive, tmp_path):
+    root, expected = archive
+    out = tmp_path / "out"
+    env = {**os.environ, "VERITY_DISABLED_CHECKS": json.dumps(FAST.disabled_checks)}
+    command = [
+        sys.executable,
+        "-m",
+        "service.cli",
+        "scan",
+        str(root),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+    ]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # wait until some files are done, then interrupt
+        time.sleep(0.5)
+        if (out / "state.sqlite").exists():
+            db = sqlite3.connect(out / "state.sqlite")
+            done = db.execute("SELECT COUNT(*) FROM files WHERE status='done'").fetchone()[0]
+            db.close()
+            if done >= 10:
+                break
+    first.send_signal(signal.SIGINT)
+    assert first.wait(timeout=60) == 130
+    resumed = subprocess.run(
+        [*command, "--resume"], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    rows = _jsonl(out)
+    assert len(rows) == len({r["path"] for r in rows}) == expected["done"] + expected["failed"]

@@ -17,13 +17,21 @@ from .settings import Settings, get_settings
 
 
 def analyze(
-    path: str | Path, settings: Settings | None = None, progress: Progress | None = None
+    path: str | Path,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    sha256: str | None = None,
 ) -> Report:
-    """Analyse one video file and return its Report; raise a MediaError if it cannot be read."""
+    """Analyse one video file and return its Report; raise a MediaError if it cannot be read.
+
+    ``sha256``: the file's hash when the caller has just computed it (batch scans), so the file
+    is not read a second time for it."""
     settings = settings or get_settings()
     timings: dict[str, float] = {}
     with _timed(timings, "probe"):
-        probed = probe(Path(path), settings)
+        probed = probe(Path(path), settings, with_hash=sha256 is None)
+        if sha256 is not None:
+            probed.info = probed.info.model_copy(update={"sha256": sha256})
     checks = create_checks(settings)
     spec = FrameSpec(stills=settings.key_frames)
     for check in checks:

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from rich.console import Console
@@ -121,7 +122,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _check_one(path: Path, settings, args, out: Console, err: Console) -> int:
     try:
-        with err.status(f"analysing {path.name}…") if err.is_terminal else _nothing():
+        with err.status(f"analysing {path.name}…") if err.is_terminal else nullcontext():
             report = detector.analyze(path, settings)
     except detector.VerityError as e:
         print(f"verity: {path}: {e}", file=sys.stderr)
@@ -205,14 +206,6 @@ def _trust_update(args: argparse.Namespace) -> int:
 def _schema(args: argparse.Namespace) -> int:
     print(json.dumps(report_schema(), indent=2, ensure_ascii=False))
     return EXIT_OK
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 if __name__ == "__main__":

@@ -107,7 +107,7 @@ def _run(paths, state: ScanState, workers: int, settings: Settings, progress: Pr
                 waiting[file.sha256].append(file)
             else:
                 waiting[file.sha256] = []
-                flying[pool.submit(_analyse, file.path)] = file
+                flying[pool.submit(_analyse, file.path, file.sha256)] = file
             while len(flying) >= workers * IN_FLIGHT_PER_WORKER:
                 pool = _collect(flying, waiting, state, counts, progress, pool, workers, settings)
         while flying:
@@ -145,7 +145,7 @@ def _collect(flying, waiting, state, counts, progress, pool, workers, settings):
         lost = list(flying.values())
         flying.clear()
         for file in lost:
-            flying[pool.submit(_analyse, file.path)] = file
+            flying[pool.submit(_analyse, file.path, file.sha256)] = file
     return pool
 
 
@@ -167,10 +167,11 @@ def _init_worker(settings_json: str) -> None:
     _SETTINGS = Settings.model_validate_json(settings_json)
 
 
-def _analyse(path: str) -> tuple[str, str]:
-    """In a worker: ("done", Report JSON) or ("failed", reason)."""
+def _analyse(path: str, sha256: str) -> tuple[str, str]:
+    """In a worker: ("done", Report JSON) or ("failed", reason). The scan hashed the file
+    already, so the analysis does not read it again for that."""
     try:
-        return "done", analyze(Path(path), _SETTINGS).model_dump_json()
+        return "done", analyze(Path(path), _SETTINGS, sha256=sha256).model_dump_json()
     except MediaError as e:
         return "failed", str(e)
     except Exception as e:  # a bug must not stop the scan: record it with the file

@@ -8,10 +8,12 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from detector import Settings
+from detector.probe import file_sha256
 from detector.synth import make_clip
 from service.scan import ScanError, scan
 
@@ -86,7 +88,9 @@ def test_identical_bytes_are_analysed_once(archive, tmp_path):
     by_hash = {}
     for row in _jsonl(tmp_path / "out"):
         if "report" in row:
-            by_hash.setdefault(row["report"]["media"]["sha256"], []).append(row["path"])
+            sha = row["report"]["media"]["sha256"]
+            assert sha == file_sha256(Path(row["path"]))  # hashed once, by the scan
+            by_hash.setdefault(sha, []).append(row["path"])
     assert sum(len(paths) > 1 for paths in by_hash.values()) == 30
 
 

@@ -1,5 +1,6 @@
 """``verity scan`` over an archive the test builds: counts, resuming, duplicates, Ctrl-C."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -153,16 +154,24 @@ def test_ctrl_c_then_resume_completes_without_duplicates(archive, tmp_path):
     ]
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # wait until some files are done, then interrupt
-        time.sleep(0.5)
+    done = 0
+    while time.monotonic() < deadline and first.poll() is None and done < 3:
+        time.sleep(0.02)
         if (out / "state.sqlite").exists():
             db = sqlite3.connect(out / "state.sqlite")
-            done = db.execute("SELECT COUNT(*) FROM files WHERE status='done'").fetchone()[0]
+            with contextlib.suppress(sqlite3.OperationalError):  # no table yet
+                done = db.execute("SELECT COUNT(*) FROM files WHERE status='done'").fetchone()[0]
             db.close()
-            if done >= 10:
-                break
+    # Freeze the scan so that it cannot finish between this check and the interrupt.
+    first.send_signal(signal.SIGSTOP)
+    assert first.poll() is None, "the scan finished before it could be interrupted"
     first.send_signal(signal.SIGINT)
+    first.send_signal(signal.SIGCONT)
     assert first.wait(timeout=60) == 130
+    db = sqlite3.connect(out / "state.sqlite")
+    done_first = db.execute("SELECT COUNT(*) FROM files WHERE status='done'").fetchone()[0]
+    db.close()
+    assert done_first < expected["done"]  # the interrupt really came mid-scan
     resumed = subprocess.run(
         [*command, "--resume"], env=env, capture_output=True, text=True, timeout=600
     )

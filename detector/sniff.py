@@ -23,6 +23,9 @@ NOT_VIDEO = {
     "text": "a text file",
 }
 
+# Kinds that certainly hold a video container; batch scans and uploads accept only these.
+VIDEO_KINDS = {"isobmff", "matroska", "avi", "gif", "webp", "h26x", "mpeg-ts", "mpeg-ps", "flv"}
+
 _ISO_BOX_TYPES = {b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot", b"uuid"}
 _STILL_BRANDS = {b"heic", b"heix", b"mif1", b"avif"}  # image sequences (msf1, avis) are not refused
 
@@ -37,6 +40,17 @@ class Sniffed:
     def is_video(self) -> bool:
         """True for kinds that may hold a video; ``unknown`` is left to the demuxer to decide."""
         return self.kind not in NOT_VIDEO
+
+    @property
+    def is_known_video(self) -> bool:
+        """True for the container kinds that certainly hold video."""
+        return self.kind in VIDEO_KINDS
+
+    def describe(self) -> str:
+        """What the file looks like, in the words an error message uses."""
+        if self.kind == "empty":
+            return "an empty file"
+        return NOT_VIDEO.get(self.kind, "not a video container Verity recognises")
 
 
 def sniff(head: bytes) -> Sniffed:

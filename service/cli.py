@@ -8,6 +8,7 @@ Exit codes (``verity check``): 0 every file analysed; 2 an input was unreadable 
 import argparse
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -87,6 +88,31 @@ def _parser() -> argparse.ArgumentParser:
         help="fetch this PEM list instead of the official ones (repeatable)",
     )
     update.set_defaults(run=_trust_update)
+
+    serve = commands.add_parser("serve", help="run the web API (and, embedded, its worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not start a worker alongside (the default with VERITY_BROKER_URL set)",
+    )
+    serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run analyses from the service's queue")
+    worker.add_argument("--concurrency", type=int, default=1, metavar="N")
+    worker.add_argument("--loglevel", default="INFO")
+    worker.set_defaults(run=_worker)
+
+    keys = commands.add_parser("keys", help="manage the API keys of the service")
+    key_commands = keys.add_subparsers(required=True, metavar="ACTION")
+    create = key_commands.add_parser("create", help="make a key; prints it as the last line")
+    create.add_argument("name")
+    create.set_defaults(run=_keys_create)
+    key_commands.add_parser("list", help="list the keys").set_defaults(run=_keys_list)
+    revoke = key_commands.add_parser("revoke", help="revoke a key by name or id")
+    revoke.add_argument("name")
+    revoke.set_defaults(run=_keys_revoke)
     return parser
 
 
@@ -201,6 +227,72 @@ def _trust_update(args: argparse.Namespace) -> int:
     for path, count in written:
         print(f"{path}: {count} certificates")
     return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .api import create_app
+    from .settings import get_service_settings
+
+    settings = get_service_settings()
+    worker = None
+    if settings.embedded and not args.no_worker:
+        # No broker server: this process's own worker consumes the queue kept in data_dir.
+        worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"])
+    try:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+    return EXIT_OK
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from .settings import get_service_settings
+    from .tasks import run_worker
+
+    run_worker(get_service_settings(), args.concurrency, args.loglevel)
+    return EXIT_OK
+
+
+def _keys_create(args: argparse.Namespace) -> int:
+    from .keys import create_key
+    from .store import KeyNameTaken
+
+    try:
+        key, secret = create_key(_store(), args.name)
+    except KeyNameTaken:
+        print(f"verity: a key named {args.name!r} exists already", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"created {key.id} ({key.name}); the key is shown once, keep it safe:")
+    print(secret)
+    return EXIT_OK
+
+
+def _keys_list(args: argparse.Namespace) -> int:
+    for key in _store().api_keys():
+        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+        print(f"{key.id}\t{key.name}\tcreated {key.created_at:%Y-%m-%d}\t{state}")
+    return EXIT_OK
+
+
+def _keys_revoke(args: argparse.Namespace) -> int:
+    if not _store().revoke_key(args.name):
+        print(f"verity: no active key named {args.name!r}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"revoked {args.name}")
+    return EXIT_OK
+
+
+def _store():
+    from .settings import get_service_settings
+    from .store import Store
+
+    settings = get_service_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Store(settings.db_url)
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -25,8 +25,6 @@ from detector.sniff import HEAD_BYTES, sniff
 from .html_report import render_html, render_scan_index
 from .scan_state import ScanState
 
-# What sniffing calls a video container; everything else is counted as skipped.
-VIDEO_KINDS = {"isobmff", "matroska", "avi", "gif", "webp", "h26x", "mpeg-ts", "mpeg-ps", "flv"}
 STATE_FILE = "state.sqlite"
 IN_FLIGHT_PER_WORKER = 2
 
@@ -199,7 +197,7 @@ def _stat(path: Path) -> _File:
 def _is_video(path: str) -> bool:
     try:
         with open(path, "rb") as f:
-            return sniff(f.read(HEAD_BYTES)).kind in VIDEO_KINDS
+            return sniff(f.read(HEAD_BYTES)).is_known_video
     except OSError:
         return False
 

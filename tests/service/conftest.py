@@ -1,0 +1,78 @@
+"""Fixtures for the service: an API on a throwaway data folder, keys, and real servers."""
+
+import os
+import shutil
+import socket
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.api import create_app
+from service.jobs import run_job
+from service.keys import create_key
+from service.settings import ServiceSettings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require_program(name: str) -> str:
+    """The program's path; without it the test is skipped, except in CI, where it fails."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (.ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@dataclass
+class Api:
+    client: TestClient
+    settings: ServiceSettings
+
+    @property
+    def services(self):
+        return self.client.app.state.services
+
+    def key(self, name: str) -> dict[str, str]:
+        """Authorization headers for a new key."""
+        _, secret = create_key(self.services.store, name)
+        return {"Authorization": f"Bearer {secret}"}
+
+    def upload(self, headers, path: Path, filename: str | None = None):
+        with open(path, "rb") as f:
+            return self.client.post(
+                "/v1/analyses", headers=headers, files={"file": (filename or path.name, f)}
+            )
+
+    def run(self, job_id: str):
+        """Do in this process what a worker does for the job."""
+        svc = self.services
+        return run_job(
+            job_id, "test-task", svc.store, svc.blobs, self.settings, 3, timedelta(seconds=30)
+        )
+
+
+def service_settings(tmp_path: Path, **overrides) -> ServiceSettings:
+    options = {
+        "data_dir": tmp_path / "data",
+        "max_upload_bytes": 5 * 1024 * 1024,
+        "disabled_checks": ["visible_watermark", "invisible_watermark"],
+    }
+    return ServiceSettings(**{**options, **overrides})
+
+
+@pytest.fixture
+def api(tmp_path):
+    """The API in this process, with the embedded broker (no worker consumes it)."""
+    settings = service_settings(tmp_path)
+    with TestClient(create_app(settings)) as client:
+        yield Api(client, settings)

@@ -10,7 +10,9 @@ def test_a_file_that_keeps_killing_workers_is_failed_with_a_reason(api, clip):
     svc = api.services
     for _ in range(3):  # three deliveries whose worker process died mid-analysis
         svc.store.claim(job["sha256"], svc.pipeline, "task-1", timedelta(seconds=30))
-    outcome = run_job(job["id"], "task-1", svc.store, svc.blobs, api.settings, 3, timedelta(seconds=30))
+    outcome = run_job(
+        job["id"], "task-1", svc.store, svc.blobs, api.settings, 3, timedelta(seconds=30)
+    )
     assert outcome.state == "failed"
     assert "stopped its worker 3 times" in svc.store.job(job["id"]).error
 

@@ -109,6 +109,9 @@ class Store:
         with self.session.begin() as session:
             yield session
 
+    def close(self) -> None:
+        self.engine.dispose()
+
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(select(1))

@@ -9,6 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.routing import Match
 
 from detector.report import VERITY_VERSION
 
@@ -58,6 +60,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         allow_headers=["Authorization", "Content-Type"],
     )
     app.add_exception_handler(Rejected, _rejected)
+    app.add_exception_handler(405, _method_not_allowed)
     app.include_router(analyses.router)
     app.include_router(ops.router)
     return app
@@ -66,6 +69,21 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 async def _rejected(request: Request, error: Rejected) -> JSONResponse:
     """The one place refused media becomes an HTTP status."""
     return JSONResponse({"detail": error.reason}, status_code=error.status)
+
+
+async def _method_not_allowed(request: Request, error: Exception) -> JSONResponse:
+    """405 with an Allow header naming every method of the path: Starlette names only those
+    of the first route that matched it (POST, where GET is served by a sibling route)."""
+    scope = {"type": "http", "path": request.url.path, "method": request.method, "root_path": ""}
+    allowed = set()
+    for route in request.app.routes:
+        if isinstance(route, APIRoute) and route.matches(scope)[0] != Match.NONE:
+            allowed |= route.methods
+    return JSONResponse(
+        {"detail": "Method Not Allowed"},
+        status_code=405,
+        headers={"Allow": ", ".join(sorted(allowed))},
+    )
 
 
 async def _maintenance(svc: Services) -> None:

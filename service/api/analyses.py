@@ -2,6 +2,7 @@
 
 import math
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -36,9 +37,19 @@ _SUBMIT_BODY = {
         },
     }
 }
+
+
+def _problem(description: str) -> dict:
+    """An error response documented as JSON, whatever the route's own media type."""
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": Problem.model_json_schema()}},
+    }
+
+
 _ERRORS = {
-    401: {"model": Problem, "description": "missing, unknown or revoked API key"},
-    404: {"model": Problem, "description": "no such analysis for this key"},
+    401: _problem("missing, unknown or revoked API key"),
+    404: _problem("no such analysis for this key"),
 }
 
 
@@ -49,11 +60,11 @@ _ERRORS = {
     openapi_extra=_SUBMIT_BODY,
     responses={
         **_ERRORS,
-        413: {"model": Problem, "description": "the file is over the size limit"},
-        415: {"model": Problem, "description": "not a video"},
-        422: {"model": Problem, "description": "a malformed request or a refused URL"},
-        429: {"model": Problem, "description": "too many submissions; see Retry-After"},
-        503: {"model": Problem, "description": "the queue cannot be reached"},
+        413: _problem("the file is over the size limit"),
+        415: _problem("not a video"),
+        422: _problem("a malformed request or a refused URL"),
+        429: _problem("too many submissions; see Retry-After"),
+        503: _problem("the queue cannot be reached"),
     },
 )
 async def submit(request: Request, key: KeyDep, svc: ServicesDep) -> AnalysisOut:
@@ -101,7 +112,7 @@ async def status(analysis_id: str, key: KeyDep, svc: ServicesDep) -> AnalysisOut
 @router.get(
     "/{analysis_id}/report",
     response_class=HTMLResponse,
-    responses={**_ERRORS, 409: {"model": Problem, "description": "not done yet"}},
+    responses={**_ERRORS, 409: _problem("not done yet")},
 )
 async def report_page(analysis_id: str, key: KeyDep, svc: ServicesDep) -> HTMLResponse:
     """The Report as a page for an editor."""
@@ -143,11 +154,16 @@ def view(svc: Services, job: Job, with_report: bool = True) -> AnalysisOut:
         sha256=job.sha256,
         source_url=job.source_url,
         reused=job.reused,
-        created_at=job.created_at,
-        finished_at=job.finished_at,
+        created_at=_utc(job.created_at),
+        finished_at=_utc(job.finished_at),
         report=report,
         error=job.error,
     )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Stored naive in UTC; shown with its offset, as RFC 3339 asks."""
+    return moment.replace(tzinfo=UTC) if moment else None
 
 
 def _queue(svc: Services, key: ApiKey, received: Received, source_url: str | None) -> Job:

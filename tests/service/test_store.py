@@ -1,23 +1,36 @@
 """The job store's claims: one worker per analysis, and recovery from workers that died."""
 
+import os
 from datetime import timedelta
 
 import pytest
 
-from service.store import DONE, FAILED, QUEUED, RUNNING, Store
+from service.store import DONE, FAILED, QUEUED, RUNNING, Base, Store
 
 SHA, PIPE = "a" * 64, "p1"
 FRESH, STALE = timedelta(seconds=30), timedelta(seconds=-1)
 
 
-@pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+POSTGRES = os.environ.get("VERITY_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """A fresh store in SQLite, and in PostgreSQL where .ci/run started one."""
+    if request.param == "sqlite":
+        store = Store(f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    elif POSTGRES:
+        store = Store(POSTGRES)
+        Base.metadata.drop_all(store.engine)
+        Base.metadata.create_all(store.engine)
+    else:
+        pytest.skip("VERITY_TEST_POSTGRES_URL is not set (.ci/run sets it)")
     key = store.create_key("desk", "h" * 64)
     store.new_job = lambda: store.create_job(
         key_id=key.id, sha256=SHA, pipeline=PIPE, size=1, filename="a.mp4", blob="b"
     )
-    return store
+    yield store
+    store.close()
 
 
 def test_the_first_claim_runs_and_a_second_worker_is_told_busy(store):

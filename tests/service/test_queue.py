@@ -1,0 +1,223 @@
+"""The service with its real parts: redis-server, Celery workers and the API as processes.
+
+Workers and the API are killed and restarted under load; no job may be lost, and the same
+bytes are analysed once.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import httpx
+import pytest
+
+from service.store import Store
+
+from .servers import ApiServer, RedisServer, VerityProcess, started_worker, wait_for
+
+pytestmark = pytest.mark.slow
+STALE_AFTER_S = 6
+
+
+class Cluster:
+    def __init__(self, tmp_path):
+        self.tmp = tmp_path
+        self.redis = RedisServer(tmp_path / "redis").start()
+        self.env = {
+            **os.environ,
+            "VERITY_DATA_DIR": str(tmp_path / "data"),
+            "VERITY_BROKER_URL": self.redis.url,
+            "VERITY_JOB_STALE_AFTER_S": str(STALE_AFTER_S),
+        }
+        self.processes: list[VerityProcess] = []
+        self.api: ApiServer | None = None
+        created = subprocess.run(
+            [sys.executable, "-m", "service.cli", "keys", "create", "desk"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        self.headers = {"Authorization": f"Bearer {created.stdout.splitlines()[-1]}"}
+
+    def start_api(self) -> ApiServer:
+        from .conftest import free_port
+
+        self.api = ApiServer(self.env, self.tmp / "api.log", free_port())
+        self.processes.append(self.api)
+        return self.api
+
+    def worker(self, name: str) -> VerityProcess:
+        worker = started_worker(self.env, self.tmp / f"{name}.log")
+        self.processes.append(worker)
+        return worker
+
+    def upload(self, path, headers=None) -> dict:
+        with open(path, "rb") as f:
+            response = httpx.post(
+                f"{self.api.url}/v1/analyses",
+                headers=headers or self.headers,
+                files={"file": (path.name, f)},
+                timeout=30,
+            )
+        assert response.status_code == 202, response.text
+        return response.json()
+
+    def job(self, job_id: str) -> dict:
+        return httpx.get(
+            f"{self.api.url}/v1/analyses/{job_id}", headers=self.headers, timeout=10
+        ).json()
+
+    def wait_done(self, job_ids, timeout=120) -> list[dict]:
+        def settled():
+            jobs = [self.job(i) for i in job_ids]
+            return jobs if all(j["state"] in ("done", "failed") for j in jobs) else None
+
+        return wait_for(settled, timeout, f"jobs {job_ids} to finish", every=0.3)
+
+    def store(self) -> Store:
+        return Store(f"sqlite:///{self.tmp / 'data' / 'verity.sqlite'}")
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.stop()
+        self.redis.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    cluster = Cluster(tmp_path)
+    cluster.start_api()
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def slow_clip(tmp_path_factory):
+    """A clip whose full analysis (OCR included) takes a second or two."""
+    from detector.synth import make_clip
+
+    return make_clip(
+        tmp_path_factory.mktemp("clips") / "slow.mp4", seconds=4, fps=25, size=(1280, 720)
+    )
+
+
+def _analysis(cluster, sha256):
+    store = cluster.store()
+    try:
+        rows = [a for a in _all_analyses(store) if a.sha256 == sha256]
+    finally:
+        store.close()
+    assert len(rows) == 1  # one stored Report for these bytes, whatever happened
+    return rows[0]
+
+
+def _all_analyses(store):
+    from sqlalchemy import select
+
+    from service.store import Analysis
+
+    with store.tx() as s:
+        return list(s.scalars(select(Analysis)))
+
+
+def _running(cluster, sha256) -> bool:
+    store = cluster.store()
+    try:
+        analysis = next((a for a in _all_analyses(store) if a.sha256 == sha256), None)
+        return analysis is not None and analysis.state == "running"
+    finally:
+        store.close()
+
+
+def test_a_job_is_analysed_by_a_worker(cluster, clip):
+    cluster.worker("w1")
+    job = cluster.upload(clip("a.mp4"))
+    (done,) = cluster.wait_done([job["id"]])
+    assert done["state"] == "done" and done["report"]["media"]["sha256"] == job["sha256"]
+    page = httpx.get(f"{cluster.api.url}/v1/analyses/{job['id']}/report", headers=cluster.headers)
+    assert page.status_code == 200 and "Verity" in page.text
+
+
+def test_a_killed_pool_process_hands_its_job_to_another_worker(cluster, slow_clip):
+    first = cluster.worker("w1")
+    job = cluster.upload(slow_clip)
+    wait_for(lambda: _running(cluster, job["sha256"]), 60, "the analysis to start")
+    cluster.worker("w2")
+    (child,) = first.children()
+    os.kill(child, 9)  # the process running the analysis dies mid-way
+    (done,) = cluster.wait_done([job["id"]])
+    assert done["state"] == "done"
+    analysis = _analysis(cluster, job["sha256"])
+    assert analysis.attempts == 2 and analysis.state == "done"
+
+
+def test_a_worker_killed_with_its_pool_loses_no_job(cluster, slow_clip):
+    first = cluster.worker("w1")
+    job = cluster.upload(slow_clip)
+    wait_for(lambda: _running(cluster, job["sha256"]), 60, "the analysis to start")
+    first.kill()  # kill -9 the worker and its pool: the broker still holds the message
+    cluster.worker("w2")
+    (done,) = cluster.wait_done([job["id"]], timeout=STALE_AFTER_S * 10)
+    assert done["state"] == "done"
+    assert _analysis(cluster, job["sha256"]).attempts == 2
+
+
+def test_jobs_queued_while_redis_restarts_are_not_lost(cluster, clip):
+    jobs = [cluster.upload(clip(f"{i}.mp4", seed=i)) for i in range(4)]
+    cluster.redis.restart()
+    ready = httpx.get(f"{cluster.api.url}/readyz", timeout=10)
+    assert ready.json()["broker"] == "ok"
+    cluster.worker("w1")
+    done = cluster.wait_done([j["id"] for j in jobs])
+    assert [j["state"] for j in done] == ["done"] * 4
+
+
+def test_the_same_file_uploaded_twice_at_once_is_analysed_once(cluster, slow_clip):
+    cluster.worker("w1")
+    cluster.worker("w2")
+    other = subprocess.run(
+        [sys.executable, "-m", "service.cli", "keys", "create", "other desk"],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()[-1]
+    jobs: list[dict] = []
+    threads = [
+        threading.Thread(target=lambda h=h: jobs.append(cluster.upload(slow_clip, h)))
+        for h in (cluster.headers, {"Authorization": f"Bearer {other}"})
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(jobs) == 2 and jobs[0]["id"] != jobs[1]["id"]
+    store = cluster.store()
+    try:
+        wait_for(lambda: all(store.job(j["id"]).state == "done" for j in jobs), 120, "both jobs")
+        reports = [store.analysis(j["sha256"], store.job(j["id"]).pipeline) for j in jobs]
+    finally:
+        store.close()
+    assert reports[0].attempts == 1  # one analysis served both
+    assert json.loads(reports[0].report)["media"]["sha256"] == jobs[0]["sha256"]
+
+
+def test_queued_jobs_continue_after_the_api_restarts(cluster, clip):
+    jobs = [cluster.upload(clip(f"{i}.mp4", seed=i)) for i in range(3)]
+    cluster.api.stop()
+    cluster.processes.remove(cluster.api)
+    cluster.worker("w1")
+    cluster.start_api()
+    done = cluster.wait_done([j["id"] for j in jobs])
+    assert [j["state"] for j in done] == ["done"] * 3
+
+
+def test_metrics_show_queue_depth_from_redis(cluster, clip):
+    for i in range(3):
+        cluster.upload(clip(f"{i}.mp4", seed=i))
+    text = httpx.get(f"{cluster.api.url}/metrics", timeout=10).text
+    assert "verity_queue_depth 3.0" in text
+    assert 'verity_jobs{state="queued"} 3.0' in text

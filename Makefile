@@ -25,14 +25,17 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# scripts/test-servers installs and starts the servers the suite uses (Redis, PostgreSQL,
+# Chromium...) where it can, and prints the PostgreSQL URL for the store tests.
 test: lint
-	$(BIN)/pytest
+	@url="$$(scripts/test-servers)"; VERITY_TEST_POSTGRES_URL="$$url" $(BIN)/pytest
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/analyze_vs_decode.py
 	$(BIN)/python benchmarks/c2pa_check.py
 	$(BIN)/python benchmarks/watermark_checks.py
 	$(BIN)/python benchmarks/scan_throughput.py
+	$(BIN)/python benchmarks/service_overhead.py
 
 clean:
 	rm -rf $(VENV) .verity verity-report.html

@@ -13,7 +13,7 @@ from pathlib import Path
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from detector.sniff import HEAD_BYTES, sniff
+from detector.sniff import HEAD_BYTES, Sniffed, sniff
 
 FILE_FIELD = b"file"
 MAX_FILENAME = 200
@@ -47,6 +47,7 @@ class Sink:
         self.max_bytes = max_bytes
         self.size = 0
         self.hash = hashlib.sha256()
+        self.head = b""  # the first bytes, which tell what the file is
 
     def write(self, data: bytes) -> None:
         self.size += len(data)
@@ -54,12 +55,16 @@ class Sink:
             raise Rejected(413, f"the file is larger than the limit of {self.max_bytes} bytes")
         self.hash.update(data)
         self.file.write(data)
+        if len(self.head) < HEAD_BYTES:
+            self.head += data[: HEAD_BYTES - len(self.head)]
+
+    def sniffed(self) -> Sniffed:
+        return sniff(self.head)
 
     def finish(self, filename: str) -> Received:
         """Close the file, check that it is a video, and hand it over."""
         self.file.close()
-        with open(self.path, "rb") as f:
-            sniffed = sniff(f.read(HEAD_BYTES))
+        sniffed = self.sniffed()
         if not sniffed.is_known_video:
             raise Rejected(415, f"this is {sniffed.describe()}, not a video")
         return Received(self.path, self.hash.hexdigest(), self.size, safe_filename(filename))

@@ -30,6 +30,8 @@ class ServiceSettings(Settings):
     retention_days: float = Field(7.0, gt=0, description="uploaded media deleted after this")
     analyses_per_minute: int = Field(30, gt=0, description="submissions per key per minute")
     cors_origins: list[str] = Field(default_factory=list)
+    # Signs the web page's session cookies; empty: a secret made once in data_dir.
+    secret_key: str = ""
 
     # A job that runs past the soft limit fails with a reason; past the hard limit its worker
     # process is killed and replaced. The broker's visibility timeout must outlast both, or a

@@ -60,6 +60,7 @@ class Analysis(Base):
     state: Mapped[str] = mapped_column(String(16))
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     report: Mapped[str | None] = mapped_column(Text)  # the Report as JSON
+    pictures: Mapped[str | None] = mapped_column(Text)  # key-frame JPEGs for the HTML pages
     error: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[str | None] = mapped_column(String(64))  # the Celery task id
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -132,6 +133,11 @@ class Store:
             return s.scalar(
                 select(ApiKey).where(ApiKey.secret_hash == secret_hash, ApiKey.revoked_at.is_(None))
             )
+
+    def key_by_id(self, key_id: str) -> ApiKey | None:
+        with self.tx() as s:
+            key = s.get(ApiKey, key_id)
+        return key if key is not None and key.revoked_at is None else None
 
     def api_keys(self) -> list[ApiKey]:
         with self.tx() as s:
@@ -298,6 +304,7 @@ class Store:
         task_id: str,
         report: str | None = None,
         error: str | None = None,
+        pictures: str | None = None,
     ) -> bool:
         """Store the Report (or the failure) and settle every job waiting on it. False when
         the claim was lost to another worker meanwhile, which then owns the result."""
@@ -311,7 +318,14 @@ class Store:
                     Analysis.claimed_by == task_id,
                     Analysis.state == RUNNING,
                 )
-                .values(state=state, report=report, error=error, progress=1.0, finished_at=now())
+                .values(
+                    state=state,
+                    report=report,
+                    pictures=pictures,
+                    error=error,
+                    progress=1.0,
+                    finished_at=now(),
+                )
             ).rowcount
             if stored:
                 self._set_jobs(s, sha256, pipeline, state, error=error, finished_at=now())

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match
 
 from detector.report import VERITY_VERSION
@@ -18,10 +19,11 @@ from ..blobs import open_blobs
 from ..intake import Rejected
 from ..jobs import pipeline_version
 from ..ratelimit import RateLimiter
+from ..sessions import load_secret
 from ..settings import ServiceSettings, get_service_settings
 from ..store import Store
 from ..tasks import make_celery
-from . import analyses, ops
+from . import analyses, ops, web
 from .deps import Services
 
 
@@ -36,6 +38,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         celery=make_celery(settings),
         submissions=RateLimiter(settings.analyses_per_minute),
         pipeline=pipeline_version(settings),
+        secret=load_secret(settings.secret_key, settings.data_dir),
     )
 
     @asynccontextmanager
@@ -63,6 +66,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.add_exception_handler(405, _method_not_allowed)
     app.include_router(analyses.router)
     app.include_router(ops.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(packages=[("service", "static")]), name="static")
     return app
 
 

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 
 from detector.report import Report
 
-from ..html_report import render_html
+from ..fetch import fetch_video
+from ..html_report import render_html, thumbnails_from_json
 from ..intake import Received, Rejected, receive_upload
 from ..store import DONE, QUEUED, RUNNING, ApiKey, Job
 from ..tasks import TASK
@@ -83,7 +84,8 @@ async def submit(request: Request, key: KeyDep, svc: ServicesDep) -> AnalysisOut
         source_url = None
     elif kind == "application/json":
         submission = _url_submission(await _small_body(request))
-        raise Rejected(422, f"fetching URLs is not enabled: {submission.url[:100]}")
+        received = await fetch_video(submission.url, svc.fetch_policy, svc.settings.tmp_dir)
+        source_url = submission.url
     else:
         raise Rejected(415, "send multipart/form-data with a 'file' field, or JSON with a 'url'")
     job = await run_in_threadpool(_queue, svc, key, received, source_url)
@@ -120,7 +122,9 @@ async def report_page(analysis_id: str, key: KeyDep, svc: ServicesDep) -> HTMLRe
     shown = await run_in_threadpool(view, svc, job)
     if shown.report is None:
         raise HTTPException(409, f"the analysis is {shown.state}, there is no report yet")
-    return HTMLResponse(render_html(shown.report))
+    analysis = await run_in_threadpool(svc.store.analysis, job.sha256, job.pipeline)
+    pictures = thumbnails_from_json(analysis.pictures if analysis else None)
+    return HTMLResponse(render_html(shown.report, pictures))
 
 
 @router.delete("/{analysis_id}", status_code=204, responses=_ERRORS)
@@ -145,6 +149,9 @@ def view(svc: Services, job: Job, with_report: bool = True) -> AnalysisOut:
         progress = 1.0
         if with_report and analysis is not None and analysis.report:
             report = Report.model_validate_json(analysis.report)
+            # The Report is shared by every job with these bytes; the name is this job's.
+            media = report.media.model_copy(update={"file_name": job.filename})
+            report = report.model_copy(update={"media": media})
     return AnalysisOut(
         id=job.id,
         state=state,

@@ -3,6 +3,7 @@
 import os
 import shutil
 import socket
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -71,8 +72,19 @@ def service_settings(tmp_path: Path, **overrides) -> ServiceSettings:
 
 
 @pytest.fixture
-def api(tmp_path):
-    """The API in this process, with the embedded broker (no worker consumes it)."""
-    settings = service_settings(tmp_path)
-    with TestClient(create_app(settings)) as client:
-        yield Api(client, settings)
+def api_with(tmp_path):
+    """``api_with(**settings)``: the API in this process with the embedded broker (no worker
+    consumes it; ``Api.run`` does a worker's part)."""
+    with ExitStack() as stack:
+
+        def make(**overrides) -> Api:
+            settings = service_settings(tmp_path, **overrides)
+            client = stack.enter_context(TestClient(create_app(settings)))
+            return Api(client, settings)
+
+        yield make
+
+
+@pytest.fixture
+def api(api_with) -> Api:
+    return api_with()

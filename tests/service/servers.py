@@ -120,8 +120,9 @@ class VerityProcess:
 
 
 class ApiServer(VerityProcess):
-    def __init__(self, env: dict[str, str], log: Path, port: int):
-        super().__init__(["serve", "--no-worker", "--port", str(port)], env, log)
+    def __init__(self, env: dict[str, str], log: Path, port: int, embedded_worker=False):
+        worker = [] if embedded_worker else ["--no-worker"]
+        super().__init__(["serve", *worker, "--port", str(port)], env, log)
         self.url = f"http://127.0.0.1:{port}"
         wait_for(self._healthy, 60, "the API to answer", every=0.2)
 

@@ -28,6 +28,7 @@ def test_a_finished_job_carries_its_report(api, clip):
     assert body["state"] == "done" and body["progress"] == 1.0
     report = Report.model_validate(body["report"])
     assert report.media.sha256 == job["sha256"]
+    assert report.media.file_name == "a.mp4"  # the job's name, not the stored blob's
 
 
 def test_the_same_bytes_are_answered_from_the_stored_report(api, clip):
@@ -207,6 +208,7 @@ def test_the_html_report_escapes_strings_from_the_media(api, clip):
     page = api.client.get(f"/v1/analyses/{job['id']}/report", headers=headers)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "&lt;script&gt;" in page.text
+    assert "data:image/jpeg;base64," in page.text  # the key frames the worker kept
     assert "<script>alert" not in page.text and "<img src=x" not in page.text
 
 

@@ -26,6 +26,7 @@ from .console import print_report
 from .html_report import picture_times, render_html
 from .progress import ScanProgress
 from .scan import ScanError, scan
+from .scan.remote import RemoteAnalyser
 from .trust_update import OFFICIAL_LISTS, TrustListError, update_trust_lists
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
@@ -69,10 +70,20 @@ def _parser() -> argparse.ArgumentParser:
     schema.set_defaults(run=_schema)
 
     scan = commands.add_parser("scan", help="analyse every video under some folders")
-    scan.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    scan.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a folder, file or s3://bucket/prefix"
+    )
     scan.add_argument("--out", type=Path, default=Path("verity-scan"), metavar="DIR")
     scan.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N")
     scan.add_argument("--resume", action="store_true", help="continue the scan in --out")
+    scan.add_argument(
+        "--via", metavar="URL", help="analyse through a running Verity service and its workers"
+    )
+    scan.add_argument(
+        "--key",
+        default=os.environ.get("VERITY_API_KEY", ""),
+        help="the service's API key for --via (default: $VERITY_API_KEY)",
+    )
     scan.set_defaults(run=_scan)
 
     trust = commands.add_parser("trust", help="manage the C2PA trust lists")
@@ -195,6 +206,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    from .settings import get_service_settings
+
     if args.workers < 1:
         print("verity: --workers must be at least 1", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -208,6 +221,8 @@ def _scan(args: argparse.Namespace) -> int:
                 args.resume,
                 detector.get_settings(),
                 progress.update,
+                via=RemoteAnalyser(args.via, args.key) if args.via is not None else None,
+                s3_endpoint_url=get_service_settings().s3_endpoint_url,
             )
         except ScanError as e:
             print(f"verity: {e}", file=sys.stderr)

@@ -3,11 +3,15 @@
 import os
 import shutil
 import socket
+import subprocess
+import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import boto3
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -88,3 +92,46 @@ def api_with(tmp_path):
 @pytest.fixture
 def api(api_with) -> Api:
     return api_with()
+
+
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "verity-test",
+    "AWS_SECRET_ACCESS_KEY": "verity-test-secret",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    """moto's S3-compatible server on a free port; yields its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def up():
+        try:
+            return httpx.get(url, timeout=1).status_code < 500
+        except httpx.HTTPError:
+            return False
+
+    try:
+        from .servers import wait_for
+
+        wait_for(up, 60, "the S3 server", every=0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture
+def s3(s3_server, monkeypatch, tmp_path):
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    bucket = f"verity-{tmp_path.name.lower().replace('_', '-')[-40:]}"
+    boto3.client("s3", endpoint_url=s3_server).create_bucket(Bucket=bucket)
+    return s3_server, bucket

@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 import redis
 
+from service.store import Store
+
 from .conftest import free_port, require_program
 
 
@@ -140,3 +142,69 @@ def started_worker(env: dict[str, str], log: Path) -> VerityProcess:
     worker = VerityProcess(["worker", "--concurrency", "1", "--loglevel", "INFO"], env, log)
     wait_for(lambda: b" ready." in log.read_bytes(), 60, "the worker to be ready", every=0.2)
     return worker
+
+
+class Cluster:
+    """redis-server, the API and workers as processes, sharing one data folder."""
+
+    def __init__(self, tmp_path, stale_after_s: float = 30, **env):
+        self.tmp = tmp_path
+        self.redis = RedisServer(tmp_path / "redis").start()
+        self.env = {
+            **os.environ,
+            "VERITY_DATA_DIR": str(tmp_path / "data"),
+            "VERITY_BROKER_URL": self.redis.url,
+            "VERITY_JOB_STALE_AFTER_S": str(stale_after_s),
+            **env,
+        }
+        self.processes: list[VerityProcess] = []
+        self.api: ApiServer | None = None
+        created = subprocess.run(
+            [sys.executable, "-m", "service.cli", "keys", "create", "desk"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        self.headers = {"Authorization": f"Bearer {created.stdout.splitlines()[-1]}"}
+
+    def start_api(self) -> ApiServer:
+        self.api = ApiServer(self.env, self.tmp / "api.log", free_port())
+        self.processes.append(self.api)
+        return self.api
+
+    def worker(self, name: str) -> VerityProcess:
+        worker = started_worker(self.env, self.tmp / f"{name}.log")
+        self.processes.append(worker)
+        return worker
+
+    def upload(self, path, headers=None) -> dict:
+        with open(path, "rb") as f:
+            response = httpx.post(
+                f"{self.api.url}/v1/analyses",
+                headers=headers or self.headers,
+                files={"file": (path.name, f)},
+                timeout=30,
+            )
+        assert response.status_code == 202, response.text
+        return response.json()
+
+    def job(self, job_id: str) -> dict:
+        return httpx.get(
+            f"{self.api.url}/v1/analyses/{job_id}", headers=self.headers, timeout=10
+        ).json()
+
+    def wait_done(self, job_ids, timeout=120) -> list[dict]:
+        def settled():
+            jobs = [self.job(i) for i in job_ids]
+            return jobs if all(j["state"] in ("done", "failed") for j in jobs) else None
+
+        return wait_for(settled, timeout, f"jobs {job_ids} to finish", every=0.3)
+
+    def store(self) -> Store:
+        return Store(f"sqlite:///{self.tmp / 'data' / 'verity.sqlite'}")
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.stop()
+        self.redis.stop()

@@ -11,12 +11,15 @@ import sys
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 
 from detector import Settings
 from detector.probe import file_sha256
 from detector.synth import make_clip
 from service.scan import ScanError, scan
+
+from .conftest import free_port
 
 FAST = Settings(disabled_checks=["visible_watermark", "invisible_watermark"])
 FORMATS = [".mp4", ".mkv", ".webm", ".avi", ".gif", ".264"]
@@ -178,3 +181,97 @@ def test_ctrl_c_then_resume_completes_without_duplicates(archive, tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     rows = _jsonl(out)
     assert len(rows) == len({r["path"] for r in rows}) == expected["done"] + expected["failed"]
+
+
+@pytest.fixture(scope="module")
+def small_archive(tmp_path_factory):
+    """A few clips, a copy, a broken MP4 and a document: every outcome, quickly."""
+    root = tmp_path_factory.mktemp("small")
+    for i in range(3):
+        make_clip(root / f"clip{i}.mp4", seconds=0.6, fps=10, size=(64, 48), seed=300 + i)
+    shutil.copy(root / "clip0.mp4", root / "copy of clip0.mp4")
+    (root / "cut.mp4").write_bytes((root / "clip1.mp4").read_bytes()[:600])
+    (root / "notes.pdf").write_bytes(b"%PDF-1.5\n" + bytes(100))
+    return root
+
+
+def _by_name(out) -> dict[str, tuple]:
+    """What a scan concluded for each file, without times that differ between runs."""
+    concluded = {}
+    for row in _jsonl(out):
+        name = Path(row["path"]).name
+        if "error" in row:
+            concluded[name] = ("failed",)
+        else:
+            report = row["report"]
+            findings = sorted((e["check"], e["finding"]) for e in report["evidence"])
+            concluded[name] = (report["verdict"], report["fabrication_likelihood"], findings)
+    return concluded
+
+
+@pytest.mark.slow
+def test_a_scan_via_a_live_service_gives_the_same_reports_as_a_local_scan(small_archive, tmp_path):
+    from .servers import Cluster
+
+    env = {"VERITY_DISABLED_CHECKS": json.dumps(FAST.disabled_checks)}
+    cluster = Cluster(tmp_path / "cluster", **env)
+    try:
+        cluster.start_api()
+        cluster.worker("w1")
+        key = cluster.headers["Authorization"].split()[1]
+        via = subprocess.run(
+            [sys.executable, "-m", "service.cli", "scan", str(small_archive),
+             "--out", str(tmp_path / "via"), "--via", cluster.api.url, "--key", key],
+            env={**os.environ, **env}, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    finally:
+        cluster.close()
+    assert via.returncode == 0, via.stderr
+    counts = scan([small_archive], tmp_path / "local", workers=1, resume=False, settings=FAST)
+    assert counts == {"done": 4, "failed": 1, "skipped": 1}
+    assert "4 done" in via.stdout and "1 failed" in via.stdout and "1 skipped" in via.stdout
+    assert _by_name(tmp_path / "via") == _by_name(tmp_path / "local")
+
+
+def test_a_scan_via_a_service_that_refuses_the_key_stops_with_a_reason(small_archive, api):
+    from service.scan.remote import RemoteAnalyser
+
+    class Refusing(RemoteAnalyser):
+        def _client(self):  # the in-process API stands in for a remote one
+            return api.client.__class__(api.client.app, headers=self.headers)
+
+    with pytest.raises(ScanError, match="refused the API key"):
+        scan(
+            [small_archive],
+            api.settings.data_dir / "out",
+            workers=1,
+            resume=False,
+            settings=FAST,
+            via=Refusing("http://testserver", "vk_wrong"),
+        )
+
+
+def test_a_scan_reads_an_s3_prefix(s3, small_archive, tmp_path):
+    server, bucket = s3
+    client = boto3.client("s3", endpoint_url=server)
+    for path in sorted(small_archive.iterdir()):
+        client.upload_file(str(path), bucket, f"archive/2024/{path.name}")
+    client.put_object(Bucket=bucket, Key="elsewhere/clip.mp4", Body=b"not in the prefix")
+    out = tmp_path / "out"
+    counts = scan([f"s3://{bucket}/archive/"], out, 1, False, FAST, s3_endpoint_url=server)
+    assert counts == {"done": 4, "failed": 1, "skipped": 1}
+    paths = {row["path"] for row in _jsonl(out)}
+    assert f"s3://{bucket}/archive/2024/clip0.mp4" in paths
+    assert not list((out / "tmp").glob("*"))  # downloads are deleted once analysed
+    again = scan([f"s3://{bucket}/archive/"], out, 1, True, FAST, s3_endpoint_url=server)
+    assert again == counts  # a rerun finds everything done
+
+
+def test_an_unreachable_bucket_stops_the_scan_before_it_starts(tmp_path, monkeypatch):
+    from .conftest import CREDENTIALS
+
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ScanError, match="cannot be reached"):
+        scan(["s3://nowhere/x"], tmp_path / "out", 1, False, FAST,
+             s3_endpoint_url=f"http://127.0.0.1:{free_port()}")  # fmt: skip

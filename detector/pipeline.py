@@ -60,6 +60,7 @@ def analyze(
         sampling=_sampling(frames),
         limitations=_limitations(probed, frames, evidence, settings),
         timings_ms=timings,
+        model=next((c.model_info for c in checks if getattr(c, "model_info", None)), None),
     )
 
 

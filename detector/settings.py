@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     # Batch scans with several worker processes share the cores out between them.
     threads: int = Field(0, ge=0)
 
+    # The classifier: an ONNX model with its card beside it (NAME.onnx + NAME.json); by default
+    # the one shipped in detector/models. Windows of frames it scores, spread over the video.
+    model_path: Path | None = None
+    model_windows: int = Field(8, ge=1, le=64)
+    # Run the model on TensorRT or CUDA where onnxruntime-gpu finds a GPU (else the CPU).
+    gpu: bool = True
+
     disabled_checks: list[str] = Field(default_factory=list)
     data_dir: Path = Field(Path(".verity"), description="local state: demo clip, later uploads")
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from contextlib import nullcontext
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from rich.console import Console
@@ -124,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
     revoke = key_commands.add_parser("revoke", help="revoke a key by name or id")
     revoke.add_argument("name")
     revoke.set_defaults(run=_keys_revoke)
+
+    for plugin in entry_points(group="verity.commands"):  # verity train, export, eval
+        plugin.load()(commands)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401
     c2pa,
+    classifier,
     embedded_labels,
     invisible_watermark,
     metadata,

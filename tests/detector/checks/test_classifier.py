@@ -1,0 +1,53 @@
+"""The classifier check with the model Verity ships (detector/models), and the card's numbers
+reproduced by ``verity eval`` on the clips it never saw."""
+
+import json
+
+import pytest
+
+from detector import Settings, analyze
+from detector.model import DEFAULT_MODEL, card_path, load_model
+from detector.probe import file_sha256
+from detector.synth import make_clip
+from service.cli import main
+
+from ...conftest import SHARED_DATA
+
+
+def test_the_shipped_model_matches_its_card_and_is_small():
+    model = load_model(DEFAULT_MODEL, ("CPUExecutionProvider",), 1)
+    assert model.card.onnx_sha256 == file_sha256(DEFAULT_MODEL)
+    assert DEFAULT_MODEL.stat().st_size < 30 * 2**20
+    for section in ("classifier, as delivered", "classifier, normalised"):
+        assert 0 <= model.card.metrics[section]["auc"] <= 1
+    assert model.card.training["data"]["licences"]  # the card states the data's licences
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".gif", ".webm"])
+def test_the_classifier_scores_windows_over_the_whole_video(tmp_path, suffix):
+    clip = make_clip(tmp_path / f"v{suffix}", seconds=4, fps=12, size=(160, 120), seed=5)
+    report = analyze(clip, Settings(gpu=False, model_windows=4))
+    (evidence,) = [e for e in report.evidence if e.check == "classifier"]
+    assert evidence.status == "ok"
+    assert len(evidence.segments) >= 2
+    assert evidence.segments[-1].end_s > 2.0  # windows reach the second half of the video
+    assert report.model.name == "verity-small"
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("checks", "section"),
+    [("all", "whole pipeline, as delivered"), ("classifier", "classifier, as delivered")],
+)
+def test_verity_eval_on_the_validation_split_reproduces_the_card(tmp_path, checks, section):
+    manifest = SHARED_DATA / "clips" / "manifest.jsonl"
+    if not manifest.exists():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    out = tmp_path / "eval"
+    code = main(["eval", str(manifest), "--split", "val", "--checks", checks, "--out", str(out)])
+    assert code == 0
+    measured = json.loads((out / "eval.json").read_text())["sections"]["as delivered"]
+    card = json.loads(card_path(DEFAULT_MODEL).read_text())["metrics"][section]
+    for key in ("scored", "auc", "ap", "tpr_at_0.05_fpr"):
+        assert measured[key] == pytest.approx(card[key], abs=1e-6), key

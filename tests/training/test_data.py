@@ -1,0 +1,63 @@
+"""Manifests, importers and the grouped split."""
+
+import json
+
+from detector.synth import make_clip
+from training.data import Clip, import_genvidbench, import_genvideo, read_manifest, split
+
+
+def test_the_shared_manifest_format_is_read_with_generator_families(tmp_path):
+    rows = [
+        {"path": "ai/k/a.mp4", "label": "ai", "generator": "kling-1.6", "generator_family": "kling",
+         "source_group": "kling", "license": "NOASSERTION"},
+        {"path": "real/x/b.mp4", "label": "real", "source_group": "x", "license": "MIT"},
+    ]  # fmt: skip
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    clips = read_manifest(manifest)
+    assert [(c.label, c.generator, c.source_group) for c in clips] == [
+        ("ai", "kling", "kling"),
+        ("real", "real", "x"),
+    ]
+    assert clips[0].path == tmp_path / "ai/k/a.mp4"
+
+
+def test_no_group_straddles_the_split():
+    clips = [
+        Clip(f"{label}{g}-{i}.mp4", label, "gen" if label == "ai" else "real", f"{label}{g}")
+        for label in ("ai", "real")
+        for g in range(6)
+        for i in range(3)
+    ]
+    train, val = split(clips, 0.3, seed=1)
+    assert {c.group for c in train}.isdisjoint({c.group for c in val})
+    assert {c.label for c in val} == {"ai", "real"} and {c.label for c in train} == {"ai", "real"}
+    assert split(clips, 0.3, seed=1) == (train, val)  # the same split every time
+
+
+def test_prompts_keep_one_prompts_clips_together():
+    clips = [
+        Clip(f"{g}-{p}.mp4", "ai", g, g, prompt_id=f"prompt{p}") for g in "ab" for p in range(4)
+    ]
+    clips += [Clip(f"r{i}.mp4", "real", "real", f"r{i}") for i in range(4)]
+    train, val = split(clips, 0.5, seed=0)
+    for prompt in {c.prompt_id for c in val if c.prompt_id}:
+        assert all(c.prompt_id != prompt for c in train)
+
+
+def test_genvideo_and_genvidbench_folder_layouts(tmp_path):
+    clip = make_clip(tmp_path / "c.mp4", seconds=0.3, fps=10, size=(32, 32))
+    layout = {
+        "genvideo/train/real/kinetics/a.mp4": "real",
+        "genvideo/train/fake/Sora/b.mp4": "sora",
+        "genvidbench/Pika/cat/c.mp4": "pika",
+        "genvidbench/MSR-VTT/cat/d.mp4": "real",
+    }
+    for relative in layout:
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_bytes(clip.read_bytes())
+    (tmp_path / "genvideo/train/fake/Sora/readme.txt").write_text("not a video")
+    genvideo = import_genvideo(tmp_path / "genvideo")
+    assert sorted(c.generator for c in genvideo) == ["real", "sora"]
+    bench = import_genvidbench(tmp_path / "genvidbench")
+    assert sorted((c.generator, c.prompt_id) for c in bench) == [("pika", "cat"), ("real", "cat")]

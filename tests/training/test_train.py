@@ -1,0 +1,111 @@
+"""A tiny training run on clips the test makes: train, export, check parity, and have the
+detector load the model and score a video with it; a card that does not match is refused."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from detector import ModelError, Settings, analyze
+from detector.model import Model, card_path, load_model
+from detector.synth import make_clip
+
+from .conftest import require_torch
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A model trained for one epoch on sixteen synthetic clips; returns its ONNX path."""
+    require_torch()
+    from training.train import TrainConfig, train
+
+    folder = tmp_path_factory.mktemp("train")
+    rows = []
+    for i in range(16):
+        label = "ai" if i % 2 else "real"
+        path = make_clip(folder / f"{label}{i}.mp4", seconds=1.2, fps=12, size=(96, 80), seed=i)
+        family = "toygen" if label == "ai" else None
+        group = f"{label}-group{i // 4}"
+        rows.append(
+            {"path": path.name, "label": label, "source_group": group,
+             "generator_family": family, "license": "CC0"}
+        )  # fmt: skip
+    manifest = folder / "manifest.jsonl"
+    manifest.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    config = TrainConfig(
+        manifest=manifest, out=folder / "run", frames=4, stride=1, size=64, resize=72,
+        windows_per_clip=1, renditions=1, epochs=1, batch=4, workers=1, val_share=0.3,
+        command=["verity", "train", "(test)"],
+    )  # fmt: skip
+    return train(config, log=lambda line: None)
+
+
+def test_training_writes_a_model_and_a_card_that_describe_each_other(tiny_model):
+    card = Model(tiny_model, ("CPUExecutionProvider",), 1).card
+    assert (card.frames, card.height, card.width, card.generators) == (4, 64, 64, ["toygen"])
+    assert card.training["onnx_parity_max_abs"] < 1e-4
+    assert card.training["val_groups"] and card.training["command"] == "verity train '(test)'"
+    assert card.calibration.temperature > 0 and set(card.calibration.thresholds) == {"0.01", "0.05"}
+    for section in (
+        "classifier, as delivered",
+        "classifier, normalised",
+        "container baseline, normalised",
+    ):
+        assert "auc" in card.metrics[section]
+    assert card.metrics["container baseline, normalised"]["auc"] == 0.5  # nothing to tell apart
+    assert "format_shift_mean_abs" in card.metrics
+    assert (tiny_model.parent / "eval" / "eval.md").exists()
+
+
+def test_the_detector_scores_a_video_with_the_trained_model(tiny_model, tmp_path):
+    clip = make_clip(tmp_path / "v.mp4", seconds=2, fps=12, size=(96, 80), seed=99)
+    report = analyze(clip, Settings(model_path=tiny_model, gpu=False))
+    (evidence,) = [e for e in report.evidence if e.check == "classifier"]
+    assert evidence.status == "ok" and 0 <= evidence.details["probability"] <= 1
+    assert len(evidence.segments) == evidence.details["windows"] >= 1
+    assert report.timeline == sorted(evidence.segments, key=lambda s: (s.start_s, s.end_s))
+    assert (
+        report.model is not None
+        and report.model.sha256 == json.loads(card_path(tiny_model).read_text())["onnx_sha256"]
+    )
+
+
+def test_a_card_whose_sha256_does_not_match_the_model_is_refused(tiny_model, tmp_path):
+    copy = tmp_path / "m.onnx"
+    shutil.copy(tiny_model, copy)
+    card = json.loads(card_path(tiny_model).read_text())
+    card["onnx_sha256"] = "0" * 64
+    card_path(copy).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="does not match its card"):
+        load_model(copy, ("CPUExecutionProvider",), 1)
+
+
+def test_a_card_whose_input_spec_does_not_match_the_model_is_refused(tiny_model, tmp_path):
+    copy = tmp_path / "m.onnx"
+    shutil.copy(tiny_model, copy)
+    card = json.loads(card_path(tiny_model).read_text())
+    card["frames"] = 16
+    card_path(copy).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match=r"card says \[N, 16, 3, 64, 64\]"):
+        load_model(copy, ("CPUExecutionProvider",), 1)
+
+
+def test_a_missing_model_is_a_limitation_not_a_crash(tmp_path):
+    clip = make_clip(tmp_path / "v.mp4", seconds=1, fps=10)
+    report = analyze(clip, Settings(model_path=tmp_path / "nowhere.onnx"))
+    (evidence,) = [e for e in report.evidence if e.check == "classifier"]
+    assert evidence.status == "not_applicable" and evidence.log_lr == 0
+    assert any("classifier did not run" in lim.message for lim in report.limitations)
+
+
+def test_onnx_and_pytorch_agree_on_the_trained_model(tiny_model):
+    require_torch()
+    from training.export import parity
+    from training.model import load_checkpoint
+
+    net, _ = load_checkpoint(tiny_model.with_suffix(".pt"))
+    assert parity(net, tiny_model, windows=5, seed=3) < 1e-4
+    assert np.isfinite(parity(net, tiny_model))

@@ -1,0 +1,121 @@
+"""Taking the packaging away: every training window, AI or real, is decoded and then re-encoded
+at random (H.264 at a random CRF, or GIF-style palette quantisation, or lossy WebP, after a
+random rescale and crop, at one of two frame rates), so that no container, encoder, frame size
+or frame rate can stand in for what the pixels show. Also the fixed copies evaluation uses:
+format-normalised clips, and one clip presented as MP4, GIF and WebP."""
+
+import io
+import random
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from detector import Settings
+from detector.decode import decode_plan
+from detector.frames import FrameSpec, plan_frames
+from detector.model import center_crop, resize_short
+from detector.probe import probe
+
+# The fixed form of a format-normalised copy: what a platform's re-encode leaves.
+NORMAL_SIZE, NORMAL_FPS, NORMAL_FRAMES, NORMAL_CRF = 384, 12, 24, 23
+
+
+def reencode_window(frames: list[np.ndarray], rng: random.Random) -> list[np.ndarray]:
+    """One window's RGB frames, rescaled, cropped and passed through a random lossy codec."""
+    height, width = frames[0].shape[:2]
+    scale = rng.uniform(0.5, 1.0)
+    crop = rng.uniform(0.7, 1.0)
+    crop_w, crop_h = max(int(width * crop) // 2 * 2, 16), max(int(height * crop) // 2 * 2, 16)
+    left, top = rng.randint(0, width - crop_w), rng.randint(0, height - crop_h)
+    out_w, out_h = max(int(crop_w * scale) // 2 * 2, 16), max(int(crop_h * scale) // 2 * 2, 16)
+    shaped = [
+        np.asarray(
+            Image.fromarray(f[top : top + crop_h, left : left + crop_w]).resize(
+                (out_w, out_h), Image.BILINEAR
+            )
+        )
+        for f in frames
+    ]
+    codec = rng.random()
+    if codec < 0.6:
+        return h264_roundtrip(shaped, crf=rng.randint(18, 38))
+    if codec < 0.8:
+        return [palette_roundtrip(f, dither=rng.random() < 0.5) for f in shaped]
+    return [webp_roundtrip(f, quality=rng.randint(50, 90)) for f in shaped]
+
+
+def h264_roundtrip(frames: list[np.ndarray], crf: int, fps: int = 25) -> list[np.ndarray]:
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="h264") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": str(crf), "preset": "veryfast"}
+        for f in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+        container.mux(stream.encode())
+    buffer.seek(0)
+    with av.open(buffer, format="h264") as container:
+        decoded = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    return decoded[: len(frames)] or frames
+
+
+def palette_roundtrip(frame: np.ndarray, dither: bool) -> np.ndarray:
+    image = Image.fromarray(frame).quantize(
+        256, dither=Image.Dither.FLOYDSTEINBERG if dither else Image.Dither.NONE
+    )
+    return np.asarray(image.convert("RGB"))
+
+
+def webp_roundtrip(frame: np.ndarray, quality: int) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(frame).save(buffer, format="WEBP", quality=quality)
+    buffer.seek(0)
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+def sample_windows(path: Path, windows: int, length: int, settings: Settings) -> list[list]:
+    """The detector's own frame plan and decoding: ``windows`` runs of ``length`` frames
+    spread over the clip, as RGB arrays."""
+    probed = probe(path, settings, with_hash=False)
+    plan = plan_frames(
+        probed, FrameSpec(windows=windows, length=length), settings.max_frames_decoded
+    )
+    frames = decode_plan(probed, plan, settings)
+    return [[f.rgb for f in w] for w in frames.windows if w]
+
+
+def normalised_frames(path: Path, settings: Settings) -> list[np.ndarray]:
+    """NORMAL_FRAMES consecutive frames from the middle of the clip, scaled and centre-cropped
+    to NORMAL_SIZE square (short clips repeat their last frame)."""
+    (window,) = sample_windows(path, 1, NORMAL_FRAMES, settings)[:1] or [[]]
+    if not window:
+        raise ValueError(f"{path}: no frames decoded")
+    window = window + [window[-1]] * (NORMAL_FRAMES - len(window))
+    return [center_crop(resize_short(f, NORMAL_SIZE), NORMAL_SIZE, NORMAL_SIZE) for f in window]
+
+
+def write_clip(frames: list[np.ndarray], path: Path, fmt: str, fps: int = NORMAL_FPS) -> Path:
+    """The frames as an MP4 (H.264), an animated GIF or an animated WebP, with no metadata."""
+    if fmt == "mp4":
+        with av.open(str(path), "w", format="mp4") as container:
+            stream = container.add_stream("libx264", rate=Fraction(fps))
+            stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": str(NORMAL_CRF), "preset": "medium"}
+            for f in frames:
+                container.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+            container.mux(stream.encode())
+        return path
+    images = [Image.fromarray(f) for f in frames]
+    options = {"save_all": True, "append_images": images[1:], "duration": 1000 // fps, "loop": 0}
+    if fmt == "gif":
+        images[0].save(path, format="GIF", **options)
+    elif fmt == "webp":
+        images[0].save(path, format="WEBP", quality=80, **options)
+    else:
+        raise ValueError(f"unknown format {fmt}")
+    return path

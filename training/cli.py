@@ -1,0 +1,160 @@
+"""``verity train``, ``verity export`` and ``verity eval``: added to the ``verity`` command through
+the ``verity.commands`` entry point, so that the service never imports training. PyTorch is
+imported only when a command that needs it runs."""
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def add_commands(commands) -> None:
+    train = commands.add_parser("train", help="train the classifier (needs the train extra)")
+    train.add_argument("manifest", type=Path, help="labelled clips, one JSON object a line")
+    train.add_argument("--out", type=Path, default=Path("runs/verity-small"), metavar="DIR")
+    train.add_argument("--name", default="verity-small")
+    train.add_argument("--backbone", default="mobilenetv3_small_050", help="a timm model name")
+    train.add_argument("--epochs", type=int, default=12)
+    train.add_argument("--renditions", type=int, default=3, help="random re-encodes per window")
+    train.add_argument("--windows", type=int, default=4, help="windows sampled per clip")
+    train.add_argument("--batch", type=int, default=16)
+    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--val-share", type=float, default=0.25)
+    train.add_argument("--init", type=Path, help="backbone weights from a local file")
+    train.add_argument("--workers", type=int, default=2, help="processes preparing windows")
+    train.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
+    train.add_argument(
+        "--evaluate-only", action="store_true",
+        help="evaluate the model already trained in --out again (same split), update its card",
+    )  # fmt: skip
+    train.set_defaults(run=_train)
+
+    export = commands.add_parser("export", help="export a training checkpoint to ONNX + card")
+    export.add_argument("checkpoint", type=Path)
+    export.add_argument("--out", type=Path, required=True, metavar="NAME.onnx")
+    export.set_defaults(run=_export)
+
+    evaluate = commands.add_parser("eval", help="score a labelled manifest and tabulate")
+    evaluate.add_argument("manifest", type=Path)
+    evaluate.add_argument(
+        "--split", choices=["all", "val"], default="all",
+        help="val: only the model card's validation groups (the clips it never saw)",
+    )  # fmt: skip
+    evaluate.add_argument("--checks", choices=["all", "classifier"], default="all")
+    evaluate.add_argument("--normalised", action="store_true", help="also on normalised copies")
+    evaluate.add_argument("--model", type=Path, help="an ONNX model (default: the shipped one)")
+    evaluate.add_argument("--out", type=Path, default=Path("verity-eval"), metavar="DIR")
+    evaluate.set_defaults(run=_eval)
+
+
+def _train(args: argparse.Namespace) -> int:
+    try:
+        from .train import TrainConfig, reevaluate, train
+    except ImportError as e:
+        return _needs_train_extra(e)
+    config = TrainConfig(
+        manifest=args.manifest,
+        out=args.out,
+        name=args.name,
+        backbone=args.backbone,
+        epochs=args.epochs,
+        renditions=args.renditions,
+        windows_per_clip=args.windows,
+        batch=args.batch,
+        lr=args.lr,
+        seed=args.seed,
+        val_share=args.val_share,
+        init=args.init,
+        workers=args.workers,
+        evaluate=not args.no_eval,
+    )
+    run = reevaluate if args.evaluate_only else train
+    onnx_path = run(config, log=lambda line: print(line, flush=True))
+    print(f"model: {onnx_path} and {onnx_path.with_suffix('.json')}")
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    try:
+        from detector.model import ModelCard
+
+        from .export import PARITY_TOLERANCE, export_onnx, parity, write_card
+        from .model import load_checkpoint
+    except ImportError as e:
+        return _needs_train_extra(e)
+    net, saved = load_checkpoint(args.checkpoint)
+    export_onnx(net, args.out)
+    difference = parity(net, args.out)
+    if difference >= PARITY_TOLERANCE:
+        print(f"verity: ONNX and PyTorch disagree by {difference:.2e}", file=sys.stderr)
+        return EXIT_INTERNAL
+    card = write_card(ModelCard.model_validate(saved["card"]), args.out)
+    print(f"{args.out}: sha256 {card.onnx_sha256[:12]}…, parity {difference:.1e}")
+    return EXIT_OK
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import detector
+    from detector.model import DEFAULT_MODEL, ModelCard, card_path
+
+    from .data import read_manifest
+    from .evaluate import metrics, score_clips, score_normalised, write_report
+
+    settings = detector.get_settings()
+    model = args.model or settings.model_path or DEFAULT_MODEL
+    settings = settings.model_copy(update={"model_path": model})
+    clips = read_manifest(args.manifest)
+    thresholds = {}
+    if card_path(model).exists():
+        card = ModelCard.model_validate_json(card_path(model).read_text())
+        thresholds = card.calibration.thresholds if args.checks == "classifier" else {}
+        if args.split == "val":
+            groups = set(card.training.get("val_groups", []))
+            clips = [c for c in clips if c.group in groups]
+    elif args.split == "val":
+        print(f"verity: --split val needs a model card at {card_path(model)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not clips:
+        print("verity: no clips to evaluate", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    only = args.checks == "classifier"
+    with _bar(len(clips), "scoring") as bar:
+        sections = {"as delivered": metrics(score_clips(clips, settings, only, bar), thresholds)}
+    if args.normalised:
+        with _bar(len(clips), "normalised copies") as bar:
+            scored = score_normalised(clips, settings, only, bar)
+        sections["normalised"] = metrics(scored, thresholds)
+    report = write_report(sections, args.out)
+    print(report.read_text())
+    print(f"written: {report}, {args.out / 'eval.json'}")
+    return EXIT_OK
+
+
+class _bar:
+    """A progress bar on standard error, as a progress callback."""
+
+    def __init__(self, total: int, label: str):
+        from tqdm import tqdm
+
+        self.tqdm = tqdm(total=total, desc=label, file=sys.stderr, leave=False)
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        self.tqdm.n = done
+        self.tqdm.refresh()
+
+    def __exit__(self, *exc) -> None:
+        self.tqdm.close()
+
+
+def _needs_train_extra(error: ImportError) -> int:
+    print(
+        f"verity: this command needs PyTorch and timm ({error.name} is missing): "
+        "pip install '.[train]'",
+        file=sys.stderr,
+    )
+    return EXIT_BAD_INPUT

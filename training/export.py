@@ -1,0 +1,64 @@
+"""ONNX export: dynamic N, checked with onnx.checker, compared with PyTorch on the same input
+(the largest absolute difference of any logit must stay below PARITY_TOLERANCE), and the model
+card written beside it with the file's sha256."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+
+from detector.model import FABRICATED, GENERATORS, INPUT, ModelCard, card_path
+from detector.probe import file_sha256
+
+from .model import VerityNet
+
+PARITY_TOLERANCE = 1e-4
+OPSET = 18
+MAX_WINDOWS = 4096  # the largest batch the exported graph accepts
+
+
+def export_onnx(net: VerityNet, path: Path) -> None:
+    config = net.config
+    example = torch.randn(2, config.frames, 3, config.height, config.width)
+    net.eval()
+    torch.onnx.export(
+        net,
+        (example,),
+        str(path),
+        input_names=[INPUT],
+        output_names=[FABRICATED, GENERATORS],
+        dynamic_shapes={"frames": {0: torch.export.Dim("N", min=1, max=MAX_WINDOWS)}},
+        opset_version=OPSET,
+        dynamo=True,
+        external_data=False,  # one file, so that its sha256 in the card covers the weights
+        verbose=False,
+    )
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+
+
+def parity(net: VerityNet, path: Path, windows: int = 3, seed: int = 0) -> float:
+    """The largest absolute difference between PyTorch's and ONNX Runtime's logits."""
+    import onnxruntime as ort
+
+    config = net.config
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(windows, config.frames, 3, config.height, config.width, generator=generator)
+    with torch.no_grad():
+        fabricated, generators = net.eval()(x)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    onnx_fabricated, onnx_generators = session.run([FABRICATED, GENERATORS], {INPUT: x.numpy()})
+    return float(
+        max(
+            np.abs(onnx_fabricated - fabricated.numpy()).max(),
+            np.abs(onnx_generators - generators.numpy()).max(),
+        )
+    )
+
+
+def write_card(card: ModelCard, onnx_path: Path) -> ModelCard:
+    """The card, with the ONNX file's sha256, beside the file."""
+    card = card.model_copy(update={"onnx_sha256": file_sha256(onnx_path)})
+    card_path(onnx_path).write_text(json.dumps(card.model_dump(mode="json"), indent=2) + "\n")
+    return card

@@ -92,16 +92,15 @@ def normalise(frames: np.ndarray, mean: list[float], std: list[float]) -> np.nda
     return np.moveaxis(x, -1, -3)
 
 
-def window_frames(rgb_frames: list[np.ndarray], frames: int, stride: int) -> list[np.ndarray]:
-    """The ``frames`` frames a window shows the model: every ``stride``-th; a short window
+def window_frames(window: list, frames: int, stride: int) -> list:
+    """The ``frames`` frames of a window the model sees: every ``stride``-th; a short window
     repeats its last frame (a clip shorter than a window still gets a score)."""
-    taken = rgb_frames[::stride][:frames]
+    taken = window[::stride][:frames]
     return taken + [taken[-1]] * (frames - len(taken))
 
 
-def window_input(rgb_frames: list[np.ndarray], card: ModelCard) -> np.ndarray:
-    """One window of decoded frames -> float32 [T, 3, H, W]."""
-    taken = window_frames(rgb_frames, card.frames, card.stride)
+def window_input(taken: list[np.ndarray], card: ModelCard) -> np.ndarray:
+    """The T frames ``window_frames`` chose from a window (RGB) -> float32 [T, 3, H, W]."""
     prepared = [
         center_crop(resize_short(f, card.resize_short_side), card.height, card.width) for f in taken
     ]

@@ -289,11 +289,7 @@ class Store:
         with self.tx() as s:
             s.execute(
                 update(Analysis)
-                .where(
-                    Analysis.sha256 == sha256,
-                    Analysis.pipeline == pipeline,
-                    Analysis.claimed_by == task_id,
-                )
+                .where(*_claimed_by(sha256, pipeline, task_id))
                 .values(progress=progress, heartbeat_at=now())
             )
 
@@ -312,12 +308,7 @@ class Store:
         with self.tx() as s:
             stored = s.execute(
                 update(Analysis)
-                .where(
-                    Analysis.sha256 == sha256,
-                    Analysis.pipeline == pipeline,
-                    Analysis.claimed_by == task_id,
-                    Analysis.state == RUNNING,
-                )
+                .where(*_claimed_by(sha256, pipeline, task_id), Analysis.state == RUNNING)
                 .values(
                     state=state,
                     report=report,
@@ -341,11 +332,7 @@ class Store:
         with self.tx() as s:
             s.execute(
                 update(Analysis)
-                .where(
-                    Analysis.sha256 == sha256,
-                    Analysis.pipeline == pipeline,
-                    Analysis.claimed_by == task_id,
-                )
+                .where(*_claimed_by(sha256, pipeline, task_id))
                 .values(
                     state=QUEUED, claimed_by=None, heartbeat_at=None, attempts=Analysis.attempts - 1
                 )
@@ -433,6 +420,15 @@ def _serialise_sqlite_writers(engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _claimed_by(sha256: str, pipeline: str, task_id: str) -> tuple:
+    """The analysis of these bytes, as long as this task holds its claim."""
+    return (
+        Analysis.sha256 == sha256,
+        Analysis.pipeline == pipeline,
+        Analysis.claimed_by == task_id,
+    )
 
 
 def _engine_options(url: str) -> dict:

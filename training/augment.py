@@ -50,13 +50,7 @@ def reencode_window(frames: list[np.ndarray], rng: random.Random) -> list[np.nda
 def h264_roundtrip(frames: list[np.ndarray], crf: int, fps: int = 25) -> list[np.ndarray]:
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="h264") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(crf), "preset": "veryfast"}
-        for f in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
-        container.mux(stream.encode())
+        _encode_h264(container, frames, crf, "veryfast", fps)
     buffer.seek(0)
     with av.open(buffer, format="h264") as container:
         decoded = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
@@ -102,13 +96,7 @@ def write_clip(frames: list[np.ndarray], path: Path, fmt: str, fps: int = NORMAL
     """The frames as an MP4 (H.264), an animated GIF or an animated WebP, with no metadata."""
     if fmt == "mp4":
         with av.open(str(path), "w", format="mp4") as container:
-            stream = container.add_stream("libx264", rate=Fraction(fps))
-            stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
-            stream.pix_fmt = "yuv420p"
-            stream.options = {"crf": str(NORMAL_CRF), "preset": "medium"}
-            for f in frames:
-                container.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
-            container.mux(stream.encode())
+            _encode_h264(container, frames, NORMAL_CRF, "medium", fps)
         return path
     images = [Image.fromarray(f) for f in frames]
     options = {"save_all": True, "append_images": images[1:], "duration": 1000 // fps, "loop": 0}
@@ -119,3 +107,13 @@ def write_clip(frames: list[np.ndarray], path: Path, fmt: str, fps: int = NORMAL
     else:
         raise ValueError(f"unknown format {fmt}")
     return path
+
+
+def _encode_h264(container, frames: list[np.ndarray], crf: int, preset: str, fps: int) -> None:
+    stream = container.add_stream("libx264", rate=Fraction(fps))
+    stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
+    stream.pix_fmt = "yuv420p"
+    stream.options = {"crf": str(crf), "preset": preset}
+    for f in frames:
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+    container.mux(stream.encode())

@@ -71,19 +71,27 @@ def _score(clip: Clip, path: Path, settings: Settings, classifier_only: bool) ->
 def score_normalised(
     clips: list[Clip], settings: Settings, classifier_only: bool, progress: Progress | None = None
 ) -> list[Scored]:
-    """The same, on format-normalised copies: same codec, frame size, frame rate and length,
-    no metadata (what a social platform's re-encode leaves). Only the pixels differ."""
+    """The same, on format-normalised copies (see ``normalised_copies``)."""
+    return on_normalised_copies(
+        clips, settings, lambda copies: score_clips(copies, settings, classifier_only, progress)
+    )
+
+
+def on_normalised_copies(clips: list[Clip], settings: Settings, score) -> list[Scored]:
+    """``score`` applied to format-normalised copies of the clips: same codec, frame size,
+    frame rate and length, no metadata (what a social platform's re-encode leaves), so that
+    only the pixels differ. Each result is reported against the original clip."""
     with tempfile.TemporaryDirectory(prefix="verity-normalised-") as folder:
         copies = []
         for i, clip in enumerate(clips):
             try:
                 frames = normalised_frames(clip.path, settings)
             except (MediaError, ValueError):
-                copies.append(clip)  # scored as delivered fails the same way below
+                copies.append(clip)  # scored as delivered, it fails the same way
                 continue
             copy = write_clip(frames, Path(folder) / f"{i:05}.mp4", "mp4")
             copies.append(Clip(copy, clip.label, clip.generator, clip.source_group))
-        scored = score_clips(copies, settings, classifier_only, progress)
+        scored = score(copies)
     for original, result in zip(clips, scored, strict=True):
         result.clip = original
     return scored

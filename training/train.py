@@ -31,6 +31,7 @@ from .evaluate import (
     classifier_settings,
     format_shift,
     metrics,
+    on_normalised_copies,
     score_clips,
     score_normalised,
     threshold_at_fpr,
@@ -308,7 +309,7 @@ def evaluate_card(card, onnx_path, train_clips, val_clips, settings, config, log
     normalised = metrics(score_normalised(val_clips, settings, True), thresholds)
     baseline = ContainerBaseline(settings).fit(train_clips)
     base_delivered = metrics(baseline.score(val_clips))
-    base_normalised = metrics(score_normalised_baseline(baseline, val_clips, settings))
+    base_normalised = metrics(on_normalised_copies(val_clips, settings, baseline.score))
     shift = format_shift(val_clips, settings)
     sections = {
         "whole pipeline, as delivered": pipeline,
@@ -330,28 +331,6 @@ def evaluate_card(card, onnx_path, train_clips, val_clips, settings, config, log
         f"format shift {shift:.3f}"
     )
     return write_card(card, onnx_path)
-
-
-def score_normalised_baseline(baseline: ContainerBaseline, clips, settings):
-    """The baseline on normalised copies: every copy has the same container facts."""
-    import tempfile
-
-    from .augment import normalised_frames, write_clip
-
-    with tempfile.TemporaryDirectory() as folder:
-        copies = []
-        for i, clip in enumerate(clips):
-            try:
-                frames = normalised_frames(clip.path, settings)
-            except Exception:
-                copies.append(clip)
-                continue
-            path = write_clip(frames, Path(folder) / f"{i:05}.mp4", "mp4")
-            copies.append(Clip(path, clip.label, clip.generator, clip.source_group))
-        scored = baseline.score(copies)
-    for original, result in zip(clips, scored, strict=True):
-        result.clip = original
-    return scored
 
 
 def training_record(config, clips, train_clips, val_clips, parity_difference, seconds) -> dict:

@@ -8,7 +8,14 @@ import numpy as np
 
 from ..errors import ModelError
 from ..frames import FrameSpec
-from ..model import DEFAULT_MODEL, calibrated, default_providers, load_model, window_input
+from ..model import (
+    DEFAULT_MODEL,
+    calibrated,
+    default_providers,
+    load_model,
+    window_frames,
+    window_input,
+)
 from ..registry import Check, Media, Needs, register_check
 from ..report import Evidence, ModelInfo, Segment
 
@@ -42,9 +49,7 @@ class Classifier(Check):
         card = self.model.card
         fabricated, generator_logits = [], []
         for start in range(0, len(windows), BATCH):
-            batch = np.stack(
-                [window_input([f.rgb for f in w], card) for w in windows[start : start + BATCH]]
-            )
+            batch = np.stack([_input(w, card) for w in windows[start : start + BATCH]])
             logits, generators = self.model(batch)
             fabricated.extend(float(x) for x in logits)
             generator_logits.append(generators)
@@ -86,6 +91,12 @@ class Classifier(Check):
             summary=reason,
             limitations=[reason],
         )
+
+
+def _input(window, card) -> np.ndarray:
+    # choose the frames first: only those are turned into RGB
+    chosen = window_frames(window, card.frames, card.stride)
+    return window_input([f.rgb for f in chosen], card)
 
 
 def _attribution(logits: np.ndarray, names: list[str], probability: float) -> dict[str, float]:

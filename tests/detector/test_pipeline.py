@@ -41,13 +41,14 @@ def test_a_failing_check_becomes_an_error_evidence_not_a_crash(clip):
         def run(self, media):
             raise ZeroDivisionError("boom")
 
+    path = clip("c.mp4")
     try:
-        report = analyze(clip("c.mp4"))
+        report = analyze(path)
     finally:
         del _CHECKS["always_fails"]
     failed = next(e for e in report.evidence if e.check == "always_fails")
     assert failed.status == "error" and "boom" in failed.summary
-    assert report.fabrication_likelihood == 0.5
+    assert report.fabrication_likelihood == analyze(path).fabrication_likelihood  # counts nothing
     assert any(lim.code == "check_failed" for lim in report.limitations)
 
 

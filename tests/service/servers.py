@@ -159,14 +159,18 @@ class Cluster:
         }
         self.processes: list[VerityProcess] = []
         self.api: ApiServer | None = None
+        self.headers = {"Authorization": f"Bearer {self.new_key('desk')}"}
+
+    def new_key(self, name: str) -> str:
+        """A key made the way an operator makes one: the last line `verity keys create` prints."""
         created = subprocess.run(
-            [sys.executable, "-m", "service.cli", "keys", "create", "desk"],
+            [sys.executable, "-m", "service.cli", "keys", "create", name],
             env=self.env,
             capture_output=True,
             text=True,
             check=True,
         )
-        self.headers = {"Authorization": f"Bearer {created.stdout.splitlines()[-1]}"}
+        return created.stdout.splitlines()[-1]
 
     def start_api(self) -> ApiServer:
         self.api = ApiServer(self.env, self.tmp / "api.log", free_port())

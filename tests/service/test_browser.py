@@ -196,3 +196,30 @@ def test_a_signed_out_browser_is_asked_to_sign_in_first(browser, verity):
     assert page.locator("input[name=key]").count() == 1
     assert page.locator("input[name=next]").get_attribute("value").startswith("/check?url=")
     context.close()
+
+
+def test_the_scan_summary_page_sorts_and_filters(browser, tmp_path):
+    from detector import Settings
+    from detector.synth import make_clip
+    from service.scan import scan
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for i in range(4):
+        make_clip(archive / f"clip{i}.mp4", seconds=0.6, fps=10, size=(64, 48), seed=40 + i)
+    (archive / "broken.mp4").write_bytes((archive / "clip0.mp4").read_bytes()[:500])
+    fast = Settings(disabled_checks=["visible_watermark", "invisible_watermark", "classifier"])
+    scan([archive], tmp_path / "out", 1, False, fast)
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    page.goto((tmp_path / "out" / "index.html").as_uri())
+    rows = page.locator("#rows tbody tr")
+    assert rows.count() == 5
+    page.fill("#filter", "cannot be read")
+    assert page.locator("#rows tbody tr:visible").count() == 1
+    page.fill("#filter", "")
+    page.click("#rows th:has-text('path')")
+    paths = page.locator("#rows tbody tr td:first-child").all_inner_texts()
+    assert paths in (sorted(paths), sorted(paths, reverse=True))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "scan-summary.png", full_page=True)
+    page.close()

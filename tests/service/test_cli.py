@@ -20,8 +20,8 @@ def run(capsys, *argv):
 def test_check_prints_verdict_evidence_and_exits_0(clip, capsys):
     code, out, err = run(capsys, "check", str(clip("c.mp4")))
     assert code == 0
-    assert "Inconclusive (50 %)" in out
-    assert "metadata" in out and "embedded_labels" in out
+    assert "Inconclusive (" in out  # a synthetic clip: nothing decisive either way
+    assert "metadata" in out and "embedded_labels" in out and "classifier" in out
     assert err == ""
 
 

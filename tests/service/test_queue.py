@@ -6,8 +6,6 @@ bytes are analysed once.
 
 import json
 import os
-import subprocess
-import sys
 import threading
 
 import httpx
@@ -111,13 +109,7 @@ def test_jobs_queued_while_redis_restarts_are_not_lost(cluster, clip):
 def test_the_same_file_uploaded_twice_at_once_is_analysed_once(cluster, slow_clip):
     cluster.worker("w1")
     cluster.worker("w2")
-    other = subprocess.run(
-        [sys.executable, "-m", "service.cli", "keys", "create", "other desk"],
-        env=cluster.env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()[-1]
+    other = cluster.new_key("other desk")
     jobs: list[dict] = []
     threads = [
         threading.Thread(target=lambda h=h: jobs.append(cluster.upload(slow_clip, h)))

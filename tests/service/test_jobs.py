@@ -2,7 +2,11 @@
 
 from datetime import timedelta
 
+from sqlalchemy import update
+
+from service.api import maintain
 from service.jobs import pipeline_version, run_job
+from service.store import Job, now
 
 
 def test_a_file_that_keeps_killing_workers_is_failed_with_a_reason(api, clip):
@@ -43,3 +47,29 @@ def test_the_pipeline_version_changes_with_the_checks_not_with_the_limits(api):
     assert pipeline_version(settings) != pipeline_version(
         settings.model_copy(update={"disabled_checks": []})
     )
+
+
+def _set_job(api, job_id: str, **values) -> None:
+    with api.services.store.tx() as s:
+        s.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def test_uploads_past_retention_are_deleted_and_reports_kept(api, clip):
+    headers = api.key("desk")
+    job = api.upload(headers, clip("a.mp4")).json()
+    api.run(job["id"])
+    _set_job(api, job["id"], created_at=now() - timedelta(days=8))  # retention is 7 days
+    assert maintain(api.services)["purged"] == 1
+    assert not list((api.settings.data_dir / "uploads").glob("*"))
+    assert api.services.store.job(job["id"]).blob is None
+    body = api.client.get(f"/v1/analyses/{job['id']}", headers=headers).json()
+    assert body["state"] == "done" and body["report"]  # the Report stays
+
+
+def test_a_job_whose_task_was_never_sent_is_sent_by_the_maintenance(api, clip):
+    job = api.upload(api.key("desk"), clip("a.mp4")).json()
+    _set_job(api, job["id"], enqueued=False)  # the API stopped between storing and sending
+    store = api.services.store
+    assert store.never_enqueued() == [job["id"]]
+    assert maintain(api.services)["resent"] == 1
+    assert store.never_enqueued() == []

@@ -107,6 +107,12 @@ def window_input(taken: list[np.ndarray], card: ModelCard) -> np.ndarray:
     return normalise(np.stack(prepared), card.mean, card.std)
 
 
+def logit(p: float) -> float:
+    """log(p / (1 - p)), with p kept off 0 and 1."""
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
 def calibrated(logit: float, card: ModelCard) -> float:
     return 1.0 / (1.0 + math.exp(-logit / card.calibration.temperature))
 

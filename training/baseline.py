@@ -36,9 +36,12 @@ class ContainerBaseline:
         self.settings, self.steps, self.rate, self.l2 = settings, steps, rate, l2
 
     def fit(self, clips: list[Clip]) -> "ContainerBaseline":
-        rows = [
-            (features(c.path, self.settings), c.fabricated) for c in _readable(clips, self.settings)
-        ]
+        rows = []
+        for clip in clips:
+            try:
+                rows.append((features(clip.path, self.settings), clip.fabricated))
+            except MediaError:  # an unreadable clip has no container facts to learn from
+                continue
         x = np.stack([r[0] for r in rows])
         y = np.array([float(r[1]) for r in rows])
         self.mean, self.std = x.mean(0), x.std(0) + 1e-6
@@ -60,14 +63,3 @@ class ContainerBaseline:
                 continue
             scored.append(Scored(clip, float(1 / (1 + np.exp(-(x @ self.w + self.b))))))
         return scored
-
-
-def _readable(clips: list[Clip], settings: Settings) -> list[Clip]:
-    out = []
-    for clip in clips:
-        try:
-            probe(clip.path, settings, with_hash=False)
-            out.append(clip)
-        except MediaError:
-            continue
-    return out

@@ -7,7 +7,8 @@ import itertools
 import json
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,15 +73,15 @@ def score_normalised(
     clips: list[Clip], settings: Settings, classifier_only: bool, progress: Progress | None = None
 ) -> list[Scored]:
     """The same, on format-normalised copies (see ``normalised_copies``)."""
-    return on_normalised_copies(
-        clips, settings, lambda copies: score_clips(copies, settings, classifier_only, progress)
-    )
+    with normalised_copies(clips, settings) as copies:
+        return reported_as(clips, score_clips(copies, settings, classifier_only, progress))
 
 
-def on_normalised_copies(clips: list[Clip], settings: Settings, score) -> list[Scored]:
-    """``score`` applied to format-normalised copies of the clips: same codec, frame size,
-    frame rate and length, no metadata (what a social platform's re-encode leaves), so that
-    only the pixels differ. Each result is reported against the original clip."""
+@contextmanager
+def normalised_copies(clips: list[Clip], settings: Settings) -> Iterator[list[Clip]]:
+    """Format-normalised copies of the clips, in their order, for the length of the block:
+    same codec, frame size, frame rate and length, no metadata (what a social platform's
+    re-encode leaves), so that only the pixels differ."""
     with tempfile.TemporaryDirectory(prefix="verity-normalised-") as folder:
         copies = []
         for i, clip in enumerate(clips):
@@ -91,7 +92,11 @@ def on_normalised_copies(clips: list[Clip], settings: Settings, score) -> list[S
                 continue
             copy = write_clip(frames, Path(folder) / f"{i:05}.mp4", "mp4")
             copies.append(Clip(copy, clip.label, clip.generator, clip.source_group))
-        scored = score(copies)
+        yield copies
+
+
+def reported_as(clips: list[Clip], scored: list[Scored]) -> list[Scored]:
+    """Scores of copies, each reported against the clip it was made from."""
     for original, result in zip(clips, scored, strict=True):
         result.clip = original
     return scored

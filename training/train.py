@@ -22,7 +22,14 @@ import torch
 from torch import nn
 
 from detector import Settings
-from detector.model import ModelCard, center_crop, normalise, resize_short, window_frames
+from detector.model import (
+    ModelCard,
+    center_crop,
+    logit,
+    normalise,
+    resize_short,
+    window_frames,
+)
 
 from .augment import reencode_window, sample_windows
 from .baseline import ContainerBaseline
@@ -31,9 +38,9 @@ from .evaluate import (
     classifier_settings,
     format_shift,
     metrics,
-    on_normalised_copies,
+    normalised_copies,
+    reported_as,
     score_clips,
-    score_normalised,
     threshold_at_fpr,
     write_report,
 )
@@ -286,7 +293,7 @@ def calibrate(card: ModelCard, onnx_path: Path, val: list[Clip], settings: Setti
     """Temperature scaling on the validation clips' video-level logits, through the detector;
     decision thresholds at 1 % and 5 % false-positive rate on their real clips."""
     scored = [s for s in score_clips(val, settings, classifier_only=True) if s.score is not None]
-    logits = np.array([_logit(s.score) for s in scored])  # the card still says temperature 1
+    logits = np.array([logit(s.score) for s in scored])  # the card still says temperature 1
     labels = np.array([float(s.clip.fabricated) for s in scored])
     temperatures = np.exp(np.linspace(np.log(0.25), np.log(20), 200))
     losses = [_log_loss(labels, 1 / (1 + np.exp(-logits / t))) for t in temperatures]
@@ -306,10 +313,13 @@ def evaluate_card(card, onnx_path, train_clips, val_clips, settings, config, log
     thresholds = card.calibration.thresholds
     pipeline = metrics(score_clips(val_clips, settings, False))
     delivered = metrics(score_clips(val_clips, settings, True), thresholds)
-    normalised = metrics(score_normalised(val_clips, settings, True), thresholds)
     baseline = ContainerBaseline(settings).fit(train_clips)
     base_delivered = metrics(baseline.score(val_clips))
-    base_normalised = metrics(on_normalised_copies(val_clips, settings, baseline.score))
+    with normalised_copies(val_clips, settings) as copies:  # one set for both scorers
+        normalised = metrics(
+            reported_as(val_clips, score_clips(copies, settings, True)), thresholds
+        )
+        base_normalised = metrics(reported_as(val_clips, baseline.score(copies)))
     shift = format_shift(val_clips, settings)
     sections = {
         "whole pipeline, as delivered": pipeline,
@@ -365,11 +375,6 @@ def _counts(clips: list[Clip]) -> dict[str, int]:
     for clip in clips:
         out[clip.generator] = out.get(clip.generator, 0) + 1
     return dict(sorted(out.items()))
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
 
 
 def _log_loss(labels: np.ndarray, p: np.ndarray) -> float:

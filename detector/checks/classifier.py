@@ -2,8 +2,6 @@
 over the whole video. Its calibrated probability becomes a likelihood ratio, capped low in
 fusion: it is the weakest kind of evidence Verity has, and its card says why."""
 
-import math
-
 import numpy as np
 
 from ..errors import ModelError
@@ -13,6 +11,7 @@ from ..model import (
     calibrated,
     default_providers,
     load_model,
+    logit,
     window_frames,
     window_input,
 )
@@ -53,10 +52,10 @@ class Classifier(Check):
             logits, generators = self.model(batch)
             fabricated.extend(float(x) for x in logits)
             generator_logits.append(generators)
-        scores = [calibrated(logit, card) for logit in fabricated]
+        scores = [calibrated(value, card) for value in fabricated]
         probability = calibrated(float(np.mean(fabricated)), card)
         prior = card.calibration.train_prior
-        log_lr = _logit(probability) - _logit(prior)
+        log_lr = logit(probability) - logit(prior)
         segments = [
             Segment(start_s=round(w[0].time_s, 3), end_s=round(w[-1].time_s, 3), score=round(s, 4))
             for w, s in zip(windows, scores, strict=True)
@@ -111,8 +110,3 @@ def _attribution(logits: np.ndarray, names: list[str], probability: float) -> di
         for name, share in zip(names, shares, strict=True)
         if share * probability >= MIN_ATTRIBUTION
     }
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))

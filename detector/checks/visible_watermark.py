@@ -5,12 +5,14 @@ services stamp them, may be read with one wrong character; marks elsewhere in th
 2's bouncing logo) must be read exactly, since scene text is common there.
 
 A brand mark is good evidence but can be painted onto real footage or cropped away, so it weighs
-less than provenance. Text that stays in place along an edge but names no generator is reported
-as an unidentified overlay and weighs nothing: news footage carries channel logos too.
+less than provenance. Text that stays in place along an edge but names no generator, and colour
+emblems without text (Runway Gen-2's dots, found by ``emblems``), are reported as unidentified
+overlays and weigh nothing: news footage carries channel logos too.
 """
 
 from dataclasses import dataclass, field
 
+from ..emblems import find_emblems
 from ..frames import Frame, FrameSpec
 from ..fusion import VISIBLE_MARK_LOG_LR
 from ..generators import generators
@@ -19,6 +21,7 @@ from ..registry import Check, Media, Needs, register_check
 from ..report import Evidence
 
 OCR_FRAMES = 3  # first, middle and last of the sampled frames
+EMBLEM = "colour emblem without text"
 EDGE_SHARE = 0.2  # the top and bottom fifth of the frame, where marks are stamped
 # Frames are read at this width: wider ones shrink (the text detector enlarges anything whose
 # short side is under 736 pixels, so reading narrow strips costs more than whole frames), and
@@ -56,6 +59,7 @@ class VisibleWatermarkCheck(Check):
 
         marks = [s for s in sightings if s.brand]
         overlays = [s for s in sightings if not s.brand and len(s.times) >= 2]
+        overlays += _emblems(media.frames.stills)
         details = {
             "frames_read_s": [round(f.time_s, 3) for f in frames],
             "marks": [_describe(s) for s in marks],
@@ -76,10 +80,12 @@ class VisibleWatermarkCheck(Check):
             )
         if overlays:
             top = max(overlays, key=lambda s: len(s.times))
+            what = f'Text "{top.text}"' if top.text else "A colour emblem without text"
             return self.evidence(
                 "unidentified_overlay",
-                f'Text "{top.text}" stays at the {top.where} but names no known generator; it '
-                "counts for nothing, since news footage carries channel logos too.",
+                f"{what} stays at the {top.where} from {min(top.times):.1f} s to "
+                f"{max(top.times):.1f} s but names no known generator; it counts for nothing, "
+                "since news footage carries channel logos too.",
                 details=details,
             )
         return self.evidence(
@@ -94,6 +100,19 @@ def _spread(frames: list[Frame], n: int) -> list[Frame]:
     if len(frames) <= n:
         return frames
     return [frames[round(i * (len(frames) - 1) / (n - 1))] for i in range(n)]
+
+
+def _emblems(stills: list[Frame]) -> list[Sighting]:
+    if not stills:
+        return []
+    shape = stills[0].rgb.shape
+    same_size = [f for f in stills if f.rgb.shape == shape]
+    return [
+        Sighting(
+            "", EMBLEM, "", e.box, [same_size[i].time_s for i in e.frames], _where(e.box, shape)
+        )
+        for e in find_emblems([f.rgb for f in same_size])
+    ]
 
 
 def _brand(text: str, exact: bool = False) -> tuple[str, str] | None:

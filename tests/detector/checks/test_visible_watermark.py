@@ -38,20 +38,42 @@ def _draw(rgb: np.ndarray, text: str, where: str, size: int, opacity: float, shi
 
 
 def _marked_clip(path, frames, text, where, size, opacity, moving=False):
+    marked = []
+    for i, rgb in enumerate(frames):
+        shift = (i * 37) % 200 if moving else 0
+        marked.append(_draw(rgb, text, where, size, opacity, shift))
+    return _encode(path, marked)
+
+
+def _encode(path, frames):
     height, width = frames[0].shape[:2]
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=10)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.options = {"crf": "20", "preset": "veryfast"}
         for i, rgb in enumerate(frames):
-            shift = (i * 37) % 200 if moving else 0
-            frame = av.VideoFrame.from_ndarray(
-                _draw(rgb, text, where, size, opacity, shift), "rgb24"
-            )
+            frame = av.VideoFrame.from_ndarray(rgb, "rgb24")
             frame.pts, frame.time_base = i, Fraction(1, 10)
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
     return path
+
+
+def _emblem(rgb: np.ndarray, i: int, radius: int) -> np.ndarray:
+    """Three discs of pure red, green and blue, mixed where they overlap, turning around a point
+    near the bottom-right corner: an animated logo without text."""
+    height, width = rgb.shape[:2]
+    cx, cy = width - 3 * radius, height - 3 * radius
+    yy, xx = np.mgrid[:height, :width]
+    colours = np.zeros_like(rgb)
+    for channel in range(3):
+        angle = i * 0.4 + channel * 2 * np.pi / 3
+        dx, dy = 0.6 * radius * np.cos(angle), 0.6 * radius * np.sin(angle)
+        colours[..., channel][(xx - cx - dx) ** 2 + (yy - cy - dy) ** 2 <= radius**2] = 255
+    out = rgb.copy()
+    drawn = colours.any(axis=-1)
+    out[drawn] = colours[drawn]
+    return out
 
 
 def _evidence(path_or_report):
@@ -102,6 +124,25 @@ def test_plain_clip_has_no_mark(clip):
     assert (e.finding, e.log_lr) == ("absent", 0.0)
 
 
+def test_animated_colour_emblem_is_an_unidentified_overlay(tmp_path):
+    frames = [_emblem(frame_at(i, 640, 360), i, radius=14) for i in range(30)]
+    e = _evidence(_encode(tmp_path / "emblem.mp4", frames))
+    assert (e.finding, e.log_lr) == ("unidentified_overlay", 0.0), e.details
+    (overlay,) = e.details["overlays"]
+    assert overlay["where"] == "bottom right" and overlay["text"] == ""
+    x, y, w, h = overlay["box"]
+    assert x <= 640 - 42 <= x + w and y <= 360 - 42 <= y + h  # the emblem's centre
+    assert len(overlay["seen_at_s"]) >= 6
+    assert "counts for nothing" in e.summary
+
+
+def test_colour_patch_in_a_motionless_scene_is_not_an_overlay(tmp_path):
+    still = frame_at(0, 640, 360)
+    still[300:330, 590:620] = (20, 40, 230)  # a pure blue sign that never moves
+    e = _evidence(_encode(tmp_path / "still.mp4", [still] * 30))
+    assert e.finding == "absent", e.details
+
+
 @pytest.mark.parametrize(
     ("read", "brand"),
     [
@@ -146,6 +187,35 @@ def test_no_mark_is_reported_on_any_real_shared_clip(shared_clips, shared_report
     with capsys.disabled():
         print(f"\nvisible marks: {len(found)} found on {len(real)} real clips")
     assert not found
+
+
+@pytest.mark.shared_data
+def test_logos_without_text_are_unidentified_overlays(shared_clips, shared_reports):
+    logos = [r for r in shared_clips if r.get("visible_logo")]
+    assert {r["visible_logo"] for r in logos} == {"pika", "runway"}
+    for row in logos:
+        e = _evidence(shared_reports[row["path"]])
+        if e.finding == "watermark_found":  # OCR reads "PIKA" on some Pika clips
+            assert e.generators == {row["visible_logo"]: 0.8}, row["path"]
+            continue
+        assert e.finding == "unidentified_overlay", row["path"]
+        top = max(e.details["overlays"], key=lambda o: len(o["seen_at_s"]))
+        assert top["where"] == "bottom right" and len(top["seen_at_s"]) >= 3, row["path"]
+
+
+@pytest.mark.shared_data
+def test_no_colour_emblem_on_any_real_shared_clip(shared_clips, shared_reports, capsys):
+    real = [r for r in shared_clips if r["label"] == "real"]
+    overlays = {
+        r["path"]: _evidence(shared_reports[r["path"]]).details.get("overlays", []) for r in real
+    }
+    emblems = [path for path, found in overlays.items() if any(not o["text"] for o in found)]
+    with capsys.disabled():
+        print(
+            f"\nunidentified overlays: {sum(map(bool, overlays.values()))} of {len(real)} real "
+            f"clips, colour emblems among them: {len(emblems)}"
+        )
+    assert not emblems
 
 
 @needs_font

@@ -80,7 +80,7 @@ class VisibleWatermarkCheck(Check):
             )
         if overlays:
             top = max(overlays, key=lambda s: len(s.times))
-            what = f'Text "{top.text}"' if top.text else "A colour emblem without text"
+            what = f'Text "{top.text}"' if top.text else f"A {EMBLEM}"
             return self.evidence(
                 "unidentified_overlay",
                 f"{what} stays at the {top.where} from {min(top.times):.1f} s to "

@@ -1,8 +1,5 @@
 """The invisible-watermark check against payloads embedded by imwatermark's own encoder."""
 
-from fractions import Fraction
-
-import av
 import numpy as np
 import pytest
 
@@ -10,6 +7,7 @@ from detector import analyze
 from detector.dwtdct import READINGS, block_scores, vote
 from detector.generators import generators
 from detector.synth import frame_at
+from tests.h264 import write_h264
 from tests.imwatermark_encoder import decode, embed
 
 SVD_BITS = list(generators()["svd"].watermark)
@@ -20,20 +18,8 @@ def _watermarked_clip(
     path, bits, *, crf: int, tune: str | None = None, frames: int = 12, size=(640, 360)
 ):
     width, height = size
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.codec_context.options = {
-            "crf": str(crf),
-            "preset": "medium",
-            **({"tune": tune} if tune else {}),
-        }
-        for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(embed(frame_at(i, width, height), bits), "rgb24")
-            frame.pts, frame.time_base = i, Fraction(1, 25)
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-    return path
+    marked = (embed(frame_at(i, width, height), bits) for i in range(frames))
+    return write_h264(path, marked, fps=25, crf=crf, preset="medium", tune=tune)
 
 
 def _evidence(report):

@@ -1,9 +1,7 @@
 """The visible-mark check on marks the tests draw, and on the shared clips."""
 
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -13,6 +11,7 @@ from detector.checks.visible_watermark import _brand
 from detector.ocr import normalise
 from detector.probe import probe
 from detector.synth import frame_at
+from tests.h264 import write_h264
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 needs_font = pytest.mark.skipif(
@@ -42,21 +41,7 @@ def _marked_clip(path, frames, text, where, size, opacity, moving=False):
     for i, rgb in enumerate(frames):
         shift = (i * 37) % 200 if moving else 0
         marked.append(_draw(rgb, text, where, size, opacity, shift))
-    return _encode(path, marked)
-
-
-def _encode(path, frames):
-    height, width = frames[0].shape[:2]
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=10)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.codec_context.options = {"crf": "20", "preset": "veryfast"}
-        for i, rgb in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(rgb, "rgb24")
-            frame.pts, frame.time_base = i, Fraction(1, 10)
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-    return path
+    return write_h264(path, marked, fps=10, crf=20)
 
 
 def _emblem(rgb: np.ndarray, i: int, radius: int) -> np.ndarray:
@@ -126,7 +111,7 @@ def test_plain_clip_has_no_mark(clip):
 
 def test_animated_colour_emblem_is_an_unidentified_overlay(tmp_path):
     frames = [_emblem(frame_at(i, 640, 360), i, radius=14) for i in range(30)]
-    e = _evidence(_encode(tmp_path / "emblem.mp4", frames))
+    e = _evidence(write_h264(tmp_path / "emblem.mp4", frames, fps=10, crf=20))
     assert (e.finding, e.log_lr) == ("unidentified_overlay", 0.0), e.details
     (overlay,) = e.details["overlays"]
     assert overlay["where"] == "bottom right" and overlay["text"] == ""
@@ -139,7 +124,7 @@ def test_animated_colour_emblem_is_an_unidentified_overlay(tmp_path):
 def test_colour_patch_in_a_motionless_scene_is_not_an_overlay(tmp_path):
     still = frame_at(0, 640, 360)
     still[300:330, 590:620] = (20, 40, 230)  # a pure blue sign that never moves
-    e = _evidence(_encode(tmp_path / "still.mp4", [still] * 30))
+    e = _evidence(write_h264(tmp_path / "still.mp4", [still] * 30, fps=10, crf=20))
     assert e.finding == "absent", e.details
 
 

@@ -22,6 +22,7 @@ class Clip:
     source_group: str  # clips of one group share scenes, prompts or cameras
     prompt_id: str = ""
     licence: str = ""
+    source_repo: str = ""  # where the clip was published; one repository's clips may share
 
     @property
     def fabricated(self) -> bool:
@@ -50,6 +51,7 @@ def read_manifest(path: Path) -> list[Clip]:
                 source_group=row.get("source_group") or row["path"].split("/")[0],
                 prompt_id=row.get("prompt_id", ""),
                 licence=row.get("license", row.get("licence", "")),
+                source_repo=row.get("source_repo", ""),
             )
         )
     return clips
@@ -115,24 +117,88 @@ def _videos(root: Path) -> Iterable[Path]:
                     yield path
 
 
+def units(clips: list[Clip]) -> list[str]:
+    """What a split must keep together, one name per clip: the clips linked, directly or through
+    others, by a source group or prompt, a generator family, or a source repository (the same
+    prompts across generators, an editing method's inputs beside its outputs, one page's
+    re-encodes). Holding a unit out holds out its near-duplicates with it."""
+    parent: dict[str, str] = {}
+
+    def find(node: str) -> str:
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for i, clip in enumerate(clips):
+        links = [f"group:{clip.group}"]
+        links += [f"family:{clip.generator}"] if clip.fabricated else []
+        links += [f"repo:{clip.source_repo}"] if clip.source_repo else []
+        for link in links:
+            parent[find(f"clip:{i}")] = find(link)
+    roots = [find(f"clip:{i}") for i in range(len(clips))]
+    # name each unit by its first group, so that names read well and stay stable
+    names = {}
+    for clip, root in zip(clips, roots, strict=True):
+        names.setdefault(root, clip.group)
+    return [names[root] for root in roots]
+
+
 def split(clips: list[Clip], val_share: float, seed: int) -> tuple[list[Clip], list[Clip]]:
-    """Train and validation clips, whole groups on one side. Real and AI groups are drawn
-    separately so both sides hold both labels."""
-    val_groups = set()
+    """Train and validation clips, whole units (see ``units``) on one side. Units are drawn in
+    a seeded order until each label has about ``val_share`` of its clips held out; a unit that
+    would hold out far more than that is passed over."""
+    unit_of = units(clips)
+    members: dict[str, list[Clip]] = {}
+    for clip, unit in zip(clips, unit_of, strict=True):
+        members.setdefault(unit, []).append(clip)
+    totals = {f: sum(c.fabricated == f for c in clips) for f in (False, True)}
+    taken = {False: 0, True: 0}
+    val_units = set()
     for fabricated in (False, True):
-        groups = sorted({c.group for c in clips if c.fabricated == fabricated})
-        rng = random.Random(f"{seed}-{fabricated}")
-        rng.shuffle(groups)
-        sizes = {g: sum(1 for c in clips if c.group == g) for g in groups}
-        total, taken = sum(sizes.values()), 0
-        for group in groups:
-            if taken >= val_share * total:
+        names = sorted(u for u, m in members.items() if _majority(m) == fabricated)
+        random.Random(f"{seed}-{fabricated}").shuffle(names)
+        for name in names:
+            target = val_share * totals[fabricated]
+            if taken[fabricated] >= target:
                 break
-            val_groups.add(group)
-            taken += sizes[group]
-    train = [c for c in clips if c.group not in val_groups]
-    val = [c for c in clips if c.group in val_groups]
+            counts = {f: sum(c.fabricated == f for c in members[name]) for f in (False, True)}
+            if taken[fabricated] + counts[fabricated] > 1.25 * target + 1:
+                continue
+            val_units.add(name)
+            for f in (False, True):
+                taken[f] += counts[f]
+    train = [c for c, u in zip(clips, unit_of, strict=True) if u not in val_units]
+    val = [c for c, u in zip(clips, unit_of, strict=True) if u in val_units]
     return train, val
+
+
+def folds(clips: list[Clip], k: int, seed: int) -> list[int]:
+    """A fold number in [0, k) for every clip, whole units per fold, for cross-validation
+    that holds out whole generator families and whole real sources at once. Units go, largest
+    first, to the fold holding the fewest clips of their label."""
+    unit_of = units(clips)
+    members: dict[str, list[Clip]] = {}
+    for clip, unit in zip(clips, unit_of, strict=True):
+        members.setdefault(unit, []).append(clip)
+    order = sorted(
+        members,
+        key=lambda u: (-len(members[u]), hashlib.sha256(f"{seed}-{u}".encode()).hexdigest()),
+    )
+    load = [{False: 0, True: 0} for _ in range(k)]
+    fold_of_unit = {}
+    for name in order:
+        label = _majority(members[name])
+        fold = min(range(k), key=lambda f: (load[f][label], sum(load[f].values())))
+        fold_of_unit[name] = fold
+        for clip in members[name]:
+            load[fold][clip.fabricated] += 1
+    return [fold_of_unit[u] for u in unit_of]
+
+
+def _majority(clips: list[Clip]) -> bool:
+    """True when most of the clips are fabricated."""
+    return 2 * sum(c.fabricated for c in clips) > len(clips)
 
 
 def groups_digest(clips: list[Clip]) -> str:

@@ -3,7 +3,15 @@
 import json
 
 from detector.synth import make_clip
-from training.data import Clip, import_genvidbench, import_genvideo, read_manifest, split
+from training.data import (
+    Clip,
+    folds,
+    import_genvidbench,
+    import_genvideo,
+    read_manifest,
+    split,
+    units,
+)
 
 
 def test_the_shared_manifest_format_is_read_with_generator_families(tmp_path):
@@ -24,7 +32,7 @@ def test_the_shared_manifest_format_is_read_with_generator_families(tmp_path):
 
 def test_no_group_straddles_the_split():
     clips = [
-        Clip(f"{label}{g}-{i}.mp4", label, "gen" if label == "ai" else "real", f"{label}{g}")
+        Clip(f"{label}{g}-{i}.mp4", label, f"gen{g}" if label == "ai" else "real", f"{label}{g}")
         for label in ("ai", "real")
         for g in range(6)
         for i in range(3)
@@ -43,6 +51,54 @@ def test_prompts_keep_one_prompts_clips_together():
     train, val = split(clips, 0.5, seed=0)
     for prompt in {c.prompt_id for c in val if c.prompt_id}:
         assert all(c.prompt_id != prompt for c in train)
+
+
+def _archive() -> list[Clip]:
+    """Families spread over groups and repositories, an editing method beside its inputs."""
+    clips = [
+        Clip(f"k{i}.mp4", "ai", "kling", "kling-gallery", source_repo="a/prompts") for i in range(3)
+    ]
+    clips += [
+        Clip(f"s{i}.mp4", "ai", "sora", "sora-gallery", source_repo="a/prompts") for i in range(3)
+    ]
+    clips += [
+        Clip(f"k2{i}.mp4", "ai", "kling", "robot-page", source_repo="b/page") for i in range(2)
+    ]
+    clips += [
+        Clip(f"e{i}.mp4", "ai", "editor", "editor-out", source_repo="c/editor") for i in range(3)
+    ]
+    clips += [
+        Clip(f"i{i}.mp4", "real", "real", "editor-in", source_repo="c/editor") for i in range(3)
+    ]
+    clips += [Clip(f"x{i}.mp4", "ai", f"gen{i}", f"gen{i}") for i in range(4)]
+    clips += [Clip(f"r{i}.mp4", "real", "real", f"cam{i % 5}") for i in range(10)]
+    return clips  # fmt: skip
+
+
+def test_a_unit_holds_a_family_its_near_duplicates_and_the_inputs_it_was_made_from():
+    clips = _archive()
+    unit = dict(zip([c.path for c in clips], units(clips), strict=True))
+    assert len({unit[c.path] for c in clips if c.source_repo in ("a/prompts", "b/page")}) == 1
+    assert unit["e0.mp4"] == unit["i0.mp4"]  # outputs beside the real footage they edited
+    assert unit["x0.mp4"] != unit["x1.mp4"] and unit["r0.mp4"] != unit["r1.mp4"]
+
+
+def test_no_unit_and_no_family_straddles_the_folds():
+    clips = _archive()
+    fold = folds(clips, 3, seed=0)
+    for key in (lambda c: c.generator if c.fabricated else c.path, lambda c: c.source_group):
+        seen: dict = {}
+        for clip, f in zip(clips, fold, strict=True):
+            assert seen.setdefault(key(clip), f) == f
+    assert sorted(set(fold)) == [0, 1, 2] and folds(clips, 3, seed=0) == fold
+
+
+def test_the_split_never_straddles_a_unit():
+    clips = _archive()
+    train, val = split(clips, 0.3, seed=2)
+    unit = dict(zip([c.path for c in clips], units(clips), strict=True))
+    assert {unit[c.path] for c in train}.isdisjoint({unit[c.path] for c in val})
+    assert {c.label for c in val} == {"ai", "real"}
 
 
 def test_genvideo_and_genvidbench_folder_layouts(tmp_path):

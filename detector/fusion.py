@@ -32,11 +32,12 @@ CAPS = {
     "invisible_watermark": math.log(1000),
     # A visible brand mark can be painted on or cropped off: good evidence, not decisive.
     "visible_watermark": math.log(20),
-    # The classifier's calibrated probability. The shipped model was trained on 182 clips and its
-    # held-out numbers (its card) are modest, so it may move the odds by a factor of 2.5 at most:
-    # with the metadata cap (2) that stays below the "likely fabricated" band (about 5.7), so the
-    # two weakest signals together can never call a video fabricated.
-    "classifier": math.log(2.5),
+    # The classifier's calibrated probability. Its weight follows its measurements: the check
+    # clips its log_lr to the likelihood ratio the model earned at its 1 % false-positive
+    # threshold in cross-validation over generator families it never saw (the card's
+    # calibration.max_log_lr). This cap is the ceiling over any card, 20:1: a learned model is
+    # never decisive alone the way declared provenance is.
+    "classifier": math.log(20),
 }
 DEFAULT_CAP = math.log(2)  # a check not named above is treated as weak until it is given a cap
 

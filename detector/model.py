@@ -9,17 +9,18 @@ it sees here (ARCHITECTURE §5).
 import math
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import MediaError, ModelError
 from .probe import file_sha256
 
 INPUT, FABRICATED, GENERATORS = "frames", "fabricated_logit", "generator_logits"
 MODELS_FOLDER = Path(__file__).parent / "models"
-DEFAULT_MODEL = MODELS_FOLDER / "verity-small.onnx"
+DEFAULT_MODEL = MODELS_FOLDER / "verity-v2.onnx"
 
 
 class Calibration(BaseModel):
@@ -30,8 +31,13 @@ class Calibration(BaseModel):
     # probability at or above which a window is called fabricated, by false-positive rate on
     # the validation split's real clips ("0.01": ..., "0.05": ...)
     thresholds: dict[str, float] = Field(default_factory=dict)
-    # the share of fabricated windows the model was trained on; log_lr is taken against it
+    # p = sigmoid(logit / temperature + bias): Platt scaling when the bias is fitted too
+    bias: float = 0.0
+    # the share of fabricated clips among those calibrated on; log_lr is taken against it
     train_prior: float = Field(0.5, gt=0, lt=1)
+    # the most the classifier's log-likelihood ratio may say either way: ln(TPR / FPR) that the
+    # cross-validation measured at the 1 % FPR threshold (None: fusion's own cap alone)
+    max_log_lr: float | None = Field(None, ge=0)
 
 
 class ModelCard(BaseModel):
@@ -46,8 +52,13 @@ class ModelCard(BaseModel):
     height: int = Field(gt=0)
     width: int = Field(gt=0)
     stride: int = Field(1, ge=1, description="take every stride-th decoded frame of a window")
-    resize_short_side: int = Field(gt=0, description="frames are resized so the short side is this")
-    crop: str = Field("center", description="then a centre crop of height x width")
+    crop: Literal["grid"] = Field(
+        "grid", description="crops of height x width at native resolution, on a fixed grid"
+    )
+    crops: int = Field(4, ge=1, description="crops per frame; each is a tube through the window")
+    max_short_side: int = Field(
+        1080, gt=0, description="frames with a longer short side are scaled down to it first"
+    )
     mean: list[float] = Field(min_length=3, max_length=3)
     std: list[float] = Field(min_length=3, max_length=3)
     generators: list[str]
@@ -55,6 +66,12 @@ class ModelCard(BaseModel):
     backbone: str = ""
     training: dict = Field(default_factory=dict, description="data, licences, command, split")
     metrics: dict = Field(default_factory=dict, description="held-out evaluation")
+
+    @model_validator(mode="after")
+    def _square_crops(self) -> "ModelCard":
+        if self.height != self.width:
+            raise ValueError(f"crops are square: height {self.height} != width {self.width}")
+        return self
 
     @property
     def window_length(self) -> int:
@@ -67,6 +84,17 @@ def card_path(onnx_path: Path) -> Path:
 
 
 # ---- frames -> model input (training uses these very functions) ----------------------------
+#
+# The model looks at native pixels: the traces generators leave (upsampling and decoder
+# patterns, texture statistics) are lost when a frame is shrunk to a thumbnail. So each frame
+# keeps its resolution and the model sees ``crops`` squares of it at fixed places, the same
+# places in every frame of a window: a tube through time. Only frames too small for one crop
+# are scaled up, and frames beyond ``max_short_side`` scaled down.
+
+# Crops keep this share of each side away from the frame's edge when the frame has room: the
+# edges hold logos, captions and letterboxing, which other checks read and which say nothing
+# about how the pixels were made.
+EDGE_MARGIN = 0.06
 
 
 def resize_short(rgb: np.ndarray, short_side: int) -> np.ndarray:
@@ -79,10 +107,31 @@ def resize_short(rgb: np.ndarray, short_side: int) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).resize(size, Image.BILINEAR))
 
 
-def center_crop(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
-    top = max((rgb.shape[0] - height) // 2, 0)
-    left = max((rgb.shape[1] - width) // 2, 0)
-    return rgb[top : top + height, left : left + width]
+def fit_frame(rgb: np.ndarray, crop: int, max_short_side: int) -> np.ndarray:
+    """The frame at native resolution when its short side lies in [crop, max_short_side],
+    else scaled to the nearer bound."""
+    short = min(rgb.shape[:2])
+    if short < crop:
+        return resize_short(rgb, crop)
+    if short > max_short_side:
+        return resize_short(rgb, max_short_side)
+    return rgb
+
+
+def crop_grid(height: int, width: int, size: int, crops: int) -> list[tuple[int, int]]:
+    """``crops`` (top, left) corners of size x size squares spread over the frame in a grid of
+    rows x columns whose shape best fits the frame's."""
+    pairs = [(r, crops // r) for r in range(1, crops + 1) if crops % r == 0]
+    rows, cols = min(pairs, key=lambda rc: abs(math.log((rc[1] / rc[0]) / (width / height))))
+
+    def spread(side: int, n: int) -> list[int]:
+        room = side - size
+        margin = min(round(EDGE_MARGIN * side), room // 2)
+        if n == 1:
+            return [room // 2]
+        return [round(margin + (room - 2 * margin) * i / (n - 1)) for i in range(n)]
+
+    return [(top, left) for top in spread(height, rows) for left in spread(width, cols)]
 
 
 def normalise(frames: np.ndarray, mean: list[float], std: list[float]) -> np.ndarray:
@@ -99,12 +148,32 @@ def window_frames(window: list, frames: int, stride: int) -> list:
     return taken + [taken[-1]] * (frames - len(taken))
 
 
+def window_tubes(
+    taken: list[np.ndarray], size: int, crops: int, max_short_side: int
+) -> tuple[np.ndarray, list[list[int]]]:
+    """The T frames ``window_frames`` chose (RGB) -> uint8 tubes [crops, T, size, size, 3], and
+    where each tube lies in the frame as delivered: [x, y, width, height] in its pixels."""
+    fitted = [fit_frame(f, size, max_short_side) for f in taken]
+    height, width = fitted[0].shape[:2]
+    corners = crop_grid(height, width, size, crops)
+    scale = taken[0].shape[0] / height
+    boxes = [[round(v * scale) for v in (left, top, size, size)] for top, left in corners]
+    # a stream may change its frame size midway: later frames follow the first
+    stacked = np.stack(
+        [f if f.shape[:2] == (height, width) else _resized(f, width, height) for f in fitted]
+    )
+    tubes = np.stack([stacked[:, t : t + size, x : x + size] for t, x in corners])
+    return tubes, boxes
+
+
+def _resized(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    return np.asarray(Image.fromarray(rgb).resize((width, height), Image.BILINEAR))
+
+
 def window_input(taken: list[np.ndarray], card: ModelCard) -> np.ndarray:
-    """The T frames ``window_frames`` chose from a window (RGB) -> float32 [T, 3, H, W]."""
-    prepared = [
-        center_crop(resize_short(f, card.resize_short_side), card.height, card.width) for f in taken
-    ]
-    return normalise(np.stack(prepared), card.mean, card.std)
+    """The model's input for one window: float32 [crops, T, 3, H, W]."""
+    tubes, _ = window_tubes(taken, card.height, card.crops, card.max_short_side)
+    return normalise(tubes, card.mean, card.std)
 
 
 def logit(p: float) -> float:
@@ -114,7 +183,8 @@ def logit(p: float) -> float:
 
 
 def calibrated(logit: float, card: ModelCard) -> float:
-    return 1.0 / (1.0 + math.exp(-logit / card.calibration.temperature))
+    calibration = card.calibration
+    return 1.0 / (1.0 + math.exp(-(logit / calibration.temperature + calibration.bias)))
 
 
 # ---- the session ---------------------------------------------------------------------------

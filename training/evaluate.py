@@ -12,13 +12,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
 import numpy as np
 from PIL import Image, ImageDraw
 
 from detector import MediaError, Settings, analyze
 from detector.registry import check_names
 
-from .augment import normalised_frames, write_clip
+from .augment import degraded_copy, normalised_frames, write_clip
 from .data import Clip
 
 FPRS = (0.01, 0.05)
@@ -118,6 +119,22 @@ def format_shift(clips: list[Clip], settings: Settings) -> float:
             except (MediaError, ValueError):
                 continue
             changes += [abs(a - b) for j, a in enumerate(scores) for b in scores[j + 1 :]]
+    return float(np.mean(changes)) if changes else float("nan")
+
+
+def degraded_shift(clips: list[Clip], settings: Settings) -> float:
+    """Mean absolute change of the classifier's score between each clip as delivered and a
+    480p H.264 CRF 28 copy of it (augment.degraded_copy)."""
+    settings = classifier_settings(settings)
+    changes = []
+    with tempfile.TemporaryDirectory(prefix="verity-degraded-") as folder:
+        for i, clip in enumerate(clips):
+            try:
+                original = _score(clip, clip.path, settings, True).score
+                copy = degraded_copy(clip.path, Path(folder) / f"{i:05}.mp4")
+                changes.append(abs(original - _score(clip, copy, settings, True).score))
+            except (MediaError, ValueError, av.error.FFmpegError):
+                continue
     return float(np.mean(changes)) if changes else float("nan")
 
 

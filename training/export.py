@@ -38,6 +38,25 @@ def export_onnx(net: VerityNet, path: Path) -> None:
     onnx.checker.check_model(onnx.load(str(path)), full_check=True)
 
 
+def export_backbone(net: VerityNet, path: Path) -> None:
+    """The backbone alone, images [B, 3, H, W] -> features [B, F]: what features.py runs."""
+    config = net.config
+    example = torch.randn(2, 3, config.height, config.width)
+    net.eval()
+    torch.onnx.export(
+        net.backbone,
+        (example,),
+        str(path),
+        input_names=["images"],
+        output_names=["features"],
+        dynamic_shapes={"images": {0: torch.export.Dim("B", min=1, max=MAX_WINDOWS)}},
+        opset_version=OPSET,
+        dynamo=True,
+        external_data=False,
+        verbose=False,
+    )
+
+
 def parity(net: VerityNet, path: Path, windows: int = 3, seed: int = 0) -> float:
     """The largest absolute difference between PyTorch's and ONNX Runtime's logits."""
     import onnxruntime as ort

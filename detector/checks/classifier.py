@@ -1,6 +1,8 @@
 """The ``classifier`` check: a learned frame-and-temporal model scores windows of frames spread
-over the whole video. Its calibrated probability becomes a likelihood ratio, capped low in
-fusion: it is the weakest kind of evidence Verity has, and its card says why."""
+over the whole video. Each window is seen as a few native-resolution crops followed through
+time (tubes); the window's score is the mean of its tubes' logits, the video's the mean over
+every tube. Its calibrated probability becomes a likelihood ratio, capped at what the model
+earned in cross-validation (its card) and by fusion."""
 
 import numpy as np
 
@@ -8,17 +10,19 @@ from ..errors import ModelError
 from ..frames import FrameSpec
 from ..model import (
     DEFAULT_MODEL,
+    ModelCard,
     calibrated,
     default_providers,
     load_model,
     logit,
+    normalise,
     window_frames,
-    window_input,
+    window_tubes,
 )
 from ..registry import Check, Media, Needs, register_check
 from ..report import Evidence, ModelInfo, Segment
 
-BATCH = 8  # windows per ONNX Runtime call: bounds memory on long videos
+BATCH_WINDOWS = 4  # windows per ONNX Runtime call (times the card's crops): bounds memory
 MIN_ATTRIBUTION = 0.05  # generator probabilities below this are not reported
 
 
@@ -46,16 +50,26 @@ class Classifier(Check):
         if not windows:
             return self._not_run("The classifier did not run: no window of frames was decoded.")
         card = self.model.card
-        fabricated, generator_logits = [], []
-        for start in range(0, len(windows), BATCH):
-            batch = np.stack([_input(w, card) for w in windows[start : start + BATCH]])
-            logits, generators = self.model(batch)
-            fabricated.extend(float(x) for x in logits)
+        tube_logits, generator_logits, regions = [], [], []
+        for start in range(0, len(windows), BATCH_WINDOWS):
+            batch, boxes = [], []
+            for window in windows[start : start + BATCH_WINDOWS]:
+                # choose the frames first: only those are turned into RGB
+                chosen = [f.rgb for f in window_frames(window, card.frames, card.stride)]
+                tubes, where = window_tubes(chosen, card.height, card.crops, card.max_short_side)
+                batch.append(normalise(tubes, card.mean, card.std))
+                boxes.append(where)
+            logits, generators = self.model(np.concatenate(batch))
+            tube_logits.extend(logits.reshape(len(batch), card.crops))
             generator_logits.append(generators)
-        scores = [calibrated(value, card) for value in fabricated]
-        probability = calibrated(float(np.mean(fabricated)), card)
-        prior = card.calibration.train_prior
-        log_lr = logit(probability) - logit(prior)
+            regions.extend(boxes)
+        per_window = np.stack(tube_logits)  # [windows, crops]
+        scores = [calibrated(float(x), card) for x in per_window.mean(axis=1)]
+        probability = calibrated(float(per_window.mean()), card)
+        log_lr = logit(probability) - logit(card.calibration.train_prior)
+        cap = card.calibration.max_log_lr
+        if cap is not None:
+            log_lr = max(-cap, min(cap, log_lr))
         segments = [
             Segment(start_s=round(w[0].time_s, 3), end_s=round(w[-1].time_s, 3), score=round(s, 4))
             for w, s in zip(windows, scores, strict=True)
@@ -68,8 +82,8 @@ class Classifier(Check):
             "generated_look" if flagged else "no_signal",
             f"The classifier ({card.name} {card.version}) scores the video {probability:.0%} "
             f"generated-looking over {len(windows)} windows ({min(scores):.0%} to "
-            f"{max(scores):.0%}){f', most like {top}' if top and flagged else ''}. It was "
-            "trained on very little footage and is the weakest evidence here (see its card).",
+            f"{max(scores):.0%}){f', most like {top}' if top and flagged else ''}. "
+            f"{_weight(card)}",
             log_lr,
             segments=segments,
             generators=attribution if flagged else {},
@@ -79,6 +93,16 @@ class Classifier(Check):
                 "threshold_at_5pct_fpr": threshold,
                 "model": card.name,
                 "model_sha256": card.onnx_sha256,
+                # where the model looked hardest: each window's highest-scoring crop
+                "regions": [
+                    {
+                        "start_s": segment.start_s,
+                        "end_s": segment.end_s,
+                        "box": boxes[int(np.argmax(row))],
+                        "score": round(calibrated(float(row.max()), card), 4),
+                    }
+                    for segment, boxes, row in zip(segments, regions, per_window, strict=True)
+                ],
             },
         )
 
@@ -92,10 +116,14 @@ class Classifier(Check):
         )
 
 
-def _input(window, card) -> np.ndarray:
-    # choose the frames first: only those are turned into RGB
-    chosen = window_frames(window, card.frames, card.stride)
-    return window_input([f.rgb for f in chosen], card)
+def _weight(card: ModelCard) -> str:
+    cap = card.calibration.max_log_lr
+    if cap is None:
+        return "Its card gives no cross-validated weight, so it counts for little."
+    return (
+        f"On generators it never saw it earned a likelihood ratio of {np.exp(cap):.1f}:1 at "
+        "1 % false alarms, the most it may count for here (see its card)."
+    )
 
 
 def _attribution(logits: np.ndarray, names: list[str], probability: float) -> dict[str, float]:

@@ -2,6 +2,7 @@
 detector load the model and score a video with it; a card that does not match is refused."""
 
 import json
+import math
 import shutil
 
 import numpy as np
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    """A model trained for one epoch on sixteen synthetic clips; returns its ONNX path."""
+    """A model trained for two epochs on sixteen synthetic clips; returns its ONNX path."""
     require_torch()
     from training.train import TrainConfig, train
 
@@ -27,7 +28,7 @@ def tiny_model(tmp_path_factory):
     for i in range(16):
         label = "ai" if i % 2 else "real"
         path = make_clip(folder / f"{label}{i}.mp4", seconds=1.2, fps=12, size=(96, 80), seed=i)
-        family = "toygen" if label == "ai" else None
+        family = f"toygen{i // 8}" if label == "ai" else None  # two families, two groups each
         group = f"{label}-group{i // 4}"
         rows.append(
             {"path": path.name, "label": label, "source_group": group,
@@ -36,16 +37,17 @@ def tiny_model(tmp_path_factory):
     manifest = folder / "manifest.jsonl"
     manifest.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     config = TrainConfig(
-        manifest=manifest, out=folder / "run", frames=4, stride=1, size=64, resize=72,
-        windows_per_clip=1, renditions=1, epochs=1, batch=4, workers=1, val_share=0.3,
-        command=["verity", "train", "(test)"],
+        manifest=manifest, out=folder / "run", frames=4, stride=1, size=64, crops=2,
+        windows=2, train_windows=1, renditions=1, epochs=2, batch=8, workers=1, val_share=0.3,
+        cv=2, command=["verity", "train", "(test)"],
     )  # fmt: skip
     return train(config, log=lambda line: None)
 
 
 def test_training_writes_a_model_and_a_card_that_describe_each_other(tiny_model):
     card = Model(tiny_model, ("CPUExecutionProvider",), 1).card
-    assert (card.frames, card.height, card.width, card.generators) == (4, 64, 64, ["toygen"])
+    assert (card.frames, card.height, card.width, card.crops) == (4, 64, 64, 2)
+    assert card.generators in (["toygen0"], ["toygen1"])  # the other family is held out
     assert card.training["onnx_parity_max_abs"] < 1e-4
     assert card.training["val_groups"] and card.training["command"] == "verity train '(test)'"
     assert card.calibration.temperature > 0 and set(card.calibration.thresholds) == {"0.01", "0.05"}
@@ -57,6 +59,12 @@ def test_training_writes_a_model_and_a_card_that_describe_each_other(tiny_model)
         assert "auc" in card.metrics[section]
     assert card.metrics["container baseline, normalised"]["auc"] == 0.5  # nothing to tell apart
     assert "format_shift_mean_abs" in card.metrics
+    assert "degraded_480p_crf28_shift_mean_abs" in card.metrics
+    crossval = card.metrics["cross-validation"]
+    assert crossval["folds"] == 2
+    assert crossval["cross-validated classifier, as delivered"]["scored"] == 16
+    assert 0 <= card.calibration.max_log_lr <= math.log(20)
+    assert (tiny_model.parent / "crossval" / "eval.md").exists()
     assert (tiny_model.parent / "eval" / "eval.md").exists()
 
 

@@ -1,0 +1,50 @@
+"""Calibration from out-of-fold scores: Platt scaling, thresholds, and the weight the model
+earns in fusion."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.crossval import MAX_LIKELIHOOD_RATIO, _calibrate, _platt
+from training.data import Clip
+
+
+def _clips_and_logits(ai: list[float], real: list[float]):
+    clips = [Clip(Path(f"a{i}"), "ai", "gen", "g") for i in range(len(ai))]
+    clips += [Clip(Path(f"r{i}"), "real", "real", "r") for i in range(len(real))]
+    values = dict(zip([c.path for c in clips], ai + real, strict=True))
+    return clips, {"delivered": values, "normalised": values}
+
+
+def test_platt_scaling_recovers_a_known_slope_and_offset():
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 2, 20000)
+    y = (rng.random(20000) < 1 / (1 + np.exp(-(0.5 * z - 1)))).astype(float)
+    a, b = _platt(z, y)
+    assert a == pytest.approx(0.5, abs=0.03) and b == pytest.approx(-1, abs=0.05)
+
+
+def test_separable_scores_keep_a_finite_calibration_and_the_ceiling_weight():
+    clips, logits = _clips_and_logits([5.0 + i for i in range(50)], [-5.0 - i for i in range(50)])
+    calibration = _calibrate(clips, logits)
+    assert np.isfinite(calibration.temperature) and calibration.temperature > 0
+    assert calibration.max_log_lr == pytest.approx(math.log(MAX_LIKELIHOOD_RATIO))
+
+
+def test_a_model_that_cannot_tell_earns_no_weight():
+    rng = np.random.default_rng(1)
+    clips, logits = _clips_and_logits(list(rng.normal(size=300)), list(rng.normal(size=300)))
+    assert math.exp(_calibrate(clips, logits).max_log_lr) < 3
+
+
+def test_the_weight_is_tpr_over_fpr_at_the_one_percent_threshold_with_one_more_false_alarm():
+    # 199 real clips: the 1 % threshold lets the highest real score through, counted as
+    # (1 + 1) / (199 + 1) = 1 %. With 30 of 100 AI clips above every real clip: 30:1, held to
+    # the ceiling of 20:1; with 10 of 100: 10:1.
+    real = [float(i) / 100 for i in range(199)]
+    for above, expected in ((30, MAX_LIKELIHOOD_RATIO), (10, 10.0)):
+        ai = [10.0] * above + [0.0] * (100 - above)
+        calibration = _calibrate(*_clips_and_logits(ai, real))
+        assert math.exp(calibration.max_log_lr) == pytest.approx(expected)

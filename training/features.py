@@ -1,0 +1,153 @@
+"""Frozen-backbone features, computed once per crop and kept on disk.
+
+With the backbone frozen, everything the head learns from is the backbone's features of each
+tube's frames. Computing them once per clip (and per view of it) makes training the head, and
+cross-validating it K times, a matter of seconds. Each clip gets three views:
+
+- ``delivered``: the windows the detector itself takes from the file (``model_windows`` of them,
+  the card's grid of crops), so a head scored here is scored as in production;
+- ``normalised``: the same from a format-normalised copy (augment.normalised_frames);
+- ``augmented``: ``renditions`` random platform re-encodes of ``train_windows`` windows.
+
+Features come from the backbone exported to ONNX and run by ONNX Runtime, as in production.
+A clip's file is written when all its views are done, so an interrupted run resumes where it
+stopped.
+"""
+
+import hashlib
+import json
+import random
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from detector import MediaError, Settings
+from detector.model import default_providers, normalise, window_frames, window_tubes
+
+from .augment import normalised_frames, reencode_window, sample_windows, write_clip
+from .data import Clip
+
+VIEWS = ("delivered", "normalised", "augmented")
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class TubeSpec:
+    """How tubes are cut, and how many of each view; part of every cache file's key."""
+
+    frames: int
+    stride: int
+    size: int
+    crops: int
+    max_short_side: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    delivered_windows: int = 8
+    train_windows: int = 4
+    renditions: int = 3
+    seed: int = 0
+
+    def key(self, clip: Clip, backbone: str) -> str:
+        text = json.dumps([str(clip.path), asdict(self), backbone], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def tube_batch(window: list[np.ndarray], spec: TubeSpec, stride: int | None = None) -> np.ndarray:
+    """One window's RGB frames -> the model's input for its tubes, float32 [crops, T, 3, H, W]."""
+    taken = window_frames(window, spec.frames, stride or spec.stride)
+    tubes, _ = window_tubes(taken, spec.size, spec.crops, spec.max_short_side)
+    return normalise(tubes, list(spec.mean), list(spec.std))
+
+
+def compute(
+    clips: list[Clip],
+    spec: TubeSpec,
+    backbone_onnx: Path,
+    backbone: str,
+    folder: Path,
+    workers: int = 2,
+    progress: Progress | None = None,
+) -> list[dict[str, np.ndarray] | None]:
+    """Each clip's views as float16 arrays [windows, crops, T, F] (None: unreadable clip),
+    computed where the cache in ``folder`` lacks them. ``backbone`` names the backbone and its
+    weights (their sha256) for the cache key."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{spec.key(clip, backbone)}.npz" for clip in clips]
+    todo = [(clip, spec, backbone_onnx, path) for clip, path in zip(clips, paths, strict=True)]
+    todo = [job for job in todo if not job[3].exists()]
+    done = len(clips) - len(todo)
+    if todo:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for _ in pool.map(_compute_clip, todo):
+                done += 1
+                if progress:
+                    progress(done, len(clips))
+    return [_load(path) for path in paths]
+
+
+def _load(path: Path) -> dict[str, np.ndarray] | None:
+    with np.load(path) as saved:
+        views = {name: saved[name] for name in saved.files}
+    return views if all(len(views.get(v, ())) for v in VIEWS) else None
+
+
+_SESSIONS: dict[Path, object] = {}
+
+
+def _features(batch: np.ndarray, backbone_onnx: Path) -> np.ndarray:
+    """[N, T, 3, H, W] -> [N, T, F] through the backbone: on a GPU where onnxruntime-gpu finds
+    one, else one CPU thread per worker process."""
+    import onnxruntime as ort
+
+    if backbone_onnx not in _SESSIONS:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        available = set(ort.get_available_providers())
+        providers = [p for p in default_providers(gpu=True) if p in available]
+        _SESSIONS[backbone_onnx] = ort.InferenceSession(
+            str(backbone_onnx), options, providers=providers
+        )
+    session = _SESSIONS[backbone_onnx]
+    n, t = batch.shape[:2]
+    (out,) = session.run(None, {"images": batch.reshape(n * t, *batch.shape[2:])})
+    return out.reshape(n, t, -1)
+
+
+def _view(windows: list[list[np.ndarray]], spec: TubeSpec, onnx: Path, strides=None):
+    strides = strides or [spec.stride] * len(windows)
+    out = [_features(tube_batch(w, spec, s), onnx) for w, s in zip(windows, strides, strict=True)]
+    return np.stack(out).astype(np.float16) if out else np.zeros((0,), np.float16)
+
+
+def _compute_clip(job) -> None:
+    clip, spec, onnx, path = job
+    settings = Settings(threads=1)
+    length = spec.frames * spec.stride
+    views: dict[str, np.ndarray] = {}
+    try:
+        views["delivered"] = _view(
+            sample_windows(clip.path, spec.delivered_windows, length, settings), spec, onnx
+        )
+        with tempfile.TemporaryDirectory(prefix="verity-features-") as tmp:
+            copy = write_clip(normalised_frames(clip.path, settings), Path(tmp) / "n.mp4", "mp4")
+            views["normalised"] = _view(
+                sample_windows(copy, spec.delivered_windows, length, settings), spec, onnx
+            )
+        rng = random.Random(f"{spec.seed}-{clip.path}")
+        sampled = sample_windows(clip.path, spec.train_windows, length, settings)
+        renditions, strides = [], []
+        for _ in range(spec.renditions):
+            for window in sampled:
+                renditions.append(reencode_window(window, rng))
+                # another frame rate: sometimes consecutive frames instead of every stride-th
+                strides.append(1 if rng.random() < 0.3 else spec.stride)
+        views["augmented"] = _view(renditions, spec, onnx, strides)
+    except (MediaError, ValueError, OSError):
+        views = {}  # an unreadable clip: nothing to learn from; the evaluation counts it
+    tmp_path = path.with_suffix(".tmp.npz")
+    np.savez(tmp_path, **views)
+    tmp_path.replace(path)

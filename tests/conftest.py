@@ -1,7 +1,9 @@
 """Fixtures shared by every test: clips made on the spot, and the shared data when present."""
 
 import json
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -42,14 +44,20 @@ def shared_clips() -> list[dict]:
 
 @pytest.fixture(scope="session")
 def shared_reports(shared_clips) -> dict[str, object]:
-    """Each shared clip's Report under default settings, analysed once for the whole session:
-    {path: Report, or the exception analysing it raised}."""
+    """Each shared clip's Report under default settings, analysed once for the whole session,
+    in one process per core: {path: Report, or the exception analysing it raised}."""
+    workers = max(1, min(len(os.sched_getaffinity(0)), 4))
+    files = [row["file"] for row in shared_clips]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = pool.map(_analyse, files, chunksize=4)
+        return {row["path"]: result for row, result in zip(shared_clips, results, strict=True)}
+
+
+def _analyse(path: Path) -> object:
     from detector import analyze
 
-    reports: dict[str, object] = {}
-    for row in shared_clips:
-        try:
-            reports[row["path"]] = analyze(row["file"])
-        except Exception as e:  # the test that needs every clip to analyse reports these
-            reports[row["path"]] = e
-    return reports
+    # the pool's processes share the cores: one thread each
+    try:
+        return analyze(path, Settings(threads=1))
+    except Exception as e:  # the test that needs every clip to analyse reports these
+        return e

@@ -32,6 +32,22 @@ def test_every_shared_clip_analyses_without_error(shared_clips, shared_reports, 
     assert not failures, "\n".join(failures)
 
 
+def test_no_real_shared_clip_is_called_likely_fabricated(shared_clips, shared_reports, capsys):
+    bands = collections.Counter()
+    called = []
+    for row in shared_clips:
+        report = shared_reports[row["path"]]
+        if row["label"] != "real" or isinstance(report, Exception):
+            continue
+        bands[report.verdict.value] += 1
+        if report.verdict.value == "likely_fabricated":
+            called.append(f"{row['path']}: {report.fabrication_likelihood:.2f}")
+    with capsys.disabled():
+        print(f"\nreal shared clips by band: {dict(bands)}")
+    assert sum(bands.values()) > 0
+    assert not called, "\n".join(called)
+
+
 def test_shared_clips_report_their_true_frame_size(shared_clips, shared_reports):
     # The manifest states stored sizes; a rotated phone clip is reported as displayed.
     for row in shared_clips:

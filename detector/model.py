@@ -39,6 +39,9 @@ class Calibration(BaseModel):
     # cross-validation measured at the 1 % FPR threshold (None: fusion's own cap alone)
     max_log_lr: float | None = Field(None, ge=0)
 
+    def probability(self, logit: float) -> float:
+        return 1.0 / (1.0 + math.exp(-(logit / self.temperature + self.bias)))
+
 
 class ModelCard(BaseModel):
     """Everything needed to run the model as it was trained, and to judge it."""
@@ -183,8 +186,7 @@ def logit(p: float) -> float:
 
 
 def calibrated(logit: float, card: ModelCard) -> float:
-    calibration = card.calibration
-    return 1.0 / (1.0 + math.exp(-(logit / calibration.temperature + calibration.bias)))
+    return card.calibration.probability(logit)
 
 
 # ---- the session ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from detector.model import Calibration
 
 from .baseline import ContainerBaseline
 from .data import Clip, folds
-from .evaluate import Scored, metrics, threshold_at_fpr, write_report
+from .evaluate import Scored, headline, metrics, threshold_at_fpr, write_report
 from .model import NetConfig, TemporalHead
 
 # The classifier may never count for more than 20:1 either way, however well it did here: the
@@ -53,9 +53,7 @@ class CrossVal:
             if value is None:
                 out.append(Scored(clip, None, error="unreadable"))
                 continue
-            out.append(
-                Scored(clip, _sigmoid(value / self.calibration.temperature + self.calibration.bias))
-            )
+            out.append(Scored(clip, self.calibration.probability(value)))
         return out
 
     def sections(self) -> dict[str, dict]:
@@ -71,12 +69,7 @@ class CrossVal:
         }
 
     def summary(self) -> dict:
-        sections = {
-            name: {
-                k: v for k, v in result.items() if k not in ("reliability", "most_wrong", "errors")
-            }
-            for name, result in self.sections().items()
-        }
+        sections = {name: headline(result) for name, result in self.sections().items()}
         return {
             "folds": self.folds,
             "split": "whole units: generator families and real sources with their "

@@ -252,6 +252,11 @@ def metrics(scored: list[Scored], thresholds: dict[str, float] | None = None) ->
     return result
 
 
+def headline(result: dict) -> dict:
+    """The numbers of a ``metrics`` result, without its tables and lists (for a model card)."""
+    return {k: v for k, v in result.items() if k not in ("reliability", "most_wrong", "errors")}
+
+
 def _share_at_or_above(scores: np.ndarray, cut: float) -> float:
     return float((scores >= cut).mean()) if len(scores) else float("nan")
 

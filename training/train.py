@@ -34,6 +34,7 @@ from .evaluate import (
     classifier_settings,
     degraded_shift,
     format_shift,
+    headline,
     metrics,
     normalised_copies,
     reported_as,
@@ -362,10 +363,7 @@ def evaluate_card(card, onnx_path, train_clips, val_clips, settings, config, log
         "container baseline, normalised": base_normalised,
     }
     write_report(sections, config.out / "eval", robustness)
-    summary = {
-        name: {k: v for k, v in result.items() if k not in ("reliability", "most_wrong", "errors")}
-        for name, result in sections.items()
-    }
+    summary = {name: headline(result) for name, result in sections.items()}
     card = card.model_copy(update={"metrics": {**card.metrics, **summary, **robustness}})
     log(
         f"held out: AUC as delivered {delivered['auc']:.3f}, normalised {normalised['auc']:.3f}; "

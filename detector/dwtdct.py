@@ -29,14 +29,15 @@ class Reading:
     offset: float  # 128 for uint8 input, 0.5 for float input
     rounded: bool  # uint8 input: OpenCV rounds and clips U
 
-    def u_channel(self, rgb: np.ndarray) -> np.ndarray:
-        rgb = rgb.astype(np.float32)
-        red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-        if self.swapped:
-            red, blue = blue, red
-        luma = 0.299 * red + 0.587 * green + 0.114 * blue
-        u = 0.492 * (blue - luma) + self.offset
-        return np.clip(np.rint(u), 0, 255) if self.rounded else u
+
+def _u(rgb: np.ndarray, swapped: bool) -> np.ndarray:
+    """OpenCV's U of the pixels, before its offset, float32."""
+    rgb = rgb.astype(np.float32)
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    if swapped:
+        red, blue = blue, red
+    luma = 0.299 * red + 0.587 * green + 0.114 * blue
+    return 0.492 * (blue - luma)
 
 
 READINGS = (
@@ -55,9 +56,38 @@ def block_scores(rgb: np.ndarray, reading: Reading) -> np.ndarray:
     encode at CRF 18, which shrinks the embedded step to a fraction of its size; the sine of the
     phase keeps what is left, and averaging over thousands of blocks recovers it.
     """
+    return frame_scores(rgb, (reading,))[0]
+
+
+def frame_scores(rgb: np.ndarray, readings=READINGS) -> list[np.ndarray]:
+    """``block_scores`` of one frame for each reading, sharing the work they have in common:
+    U is computed once per channel order, and its Haar band once for the float readings (whose
+    offset only shifts the band)."""
     height, width = (rgb.shape[0] // 4) * 4, (rgb.shape[1] // 4) * 4
-    u = reading.u_channel(rgb[:height, :width])
-    approx = (u[0::2, 0::2] + u[0::2, 1::2] + u[1::2, 0::2] + u[1::2, 1::2]) / 2  # Haar cA
+    rgb = rgb[:height, :width]
+    u_of: dict[bool, np.ndarray] = {}
+    band_of: dict[bool, np.ndarray] = {}
+    out = []
+    for reading in readings:
+        if reading.swapped not in u_of:
+            u_of[reading.swapped] = _u(rgb, reading.swapped)
+        u = u_of[reading.swapped]
+        if reading.rounded:
+            approx = _haar(np.clip(np.rint(u + reading.offset), 0, 255))
+        else:
+            if reading.swapped not in band_of:
+                band_of[reading.swapped] = _haar(u)
+            approx = band_of[reading.swapped] + 2 * reading.offset
+        out.append(_soft_bits(approx))
+    return out
+
+
+def _haar(u: np.ndarray) -> np.ndarray:
+    """The one-level Haar approximation band (cA) of an even-sided channel."""
+    return (u[0::2, 0::2] + u[0::2, 1::2] + u[1::2, 0::2] + u[1::2, 1::2]) / 2
+
+
+def _soft_bits(approx: np.ndarray) -> np.ndarray:
     rows, cols = approx.shape[0] // BLOCK, approx.shape[1] // BLOCK
     blocks = (
         approx[: rows * BLOCK, : cols * BLOCK]
@@ -65,18 +95,32 @@ def block_scores(rgb: np.ndarray, reading: Reading) -> np.ndarray:
         .transpose(0, 2, 1, 3)
         .reshape(rows * cols, BLOCK * BLOCK)
     )
-    magnitudes = np.abs(blocks[:, 1:])
-    strongest = magnitudes[np.arange(len(blocks)), magnitudes.argmax(axis=1)]
+    strongest = np.abs(blocks[:, 1:]).max(axis=1)
     return -np.sin(2 * np.pi * (strongest % SCALE) / SCALE)
 
 
+class Tally:
+    """Running sums of soft bits at each cycled bit position, for payloads of several lengths:
+    frames are added one at a time, so a reader can stop once the vote is decided."""
+
+    def __init__(self, lengths):
+        self.total = {n: np.zeros(n) for n in lengths}
+        self.count = {n: np.zeros(n) for n in lengths}
+
+    def add(self, scores: np.ndarray) -> None:
+        for n in self.total:
+            positions = np.arange(len(scores)) % n
+            self.total[n] += np.bincount(positions, weights=scores, minlength=n)
+            self.count[n] += np.bincount(positions, minlength=n)
+
+    def means(self, length: int) -> np.ndarray:
+        """The mean soft bit of each position: positive reads as 1, negative as 0."""
+        return self.total[length] / np.maximum(self.count[length], 1)
+
+
 def vote(score_rows: list[np.ndarray], length: int) -> np.ndarray:
-    """The mean soft bit of each of ``length`` cycled bit positions, over all frames' blocks:
-    positive reads as 1, negative as 0."""
-    total = np.zeros(length)
-    counts = np.zeros(length)
+    """The mean soft bit of each of ``length`` cycled bit positions, over all frames' blocks."""
+    tally = Tally([length])
     for scores in score_rows:
-        positions = np.arange(len(scores)) % length
-        total += np.bincount(positions, weights=scores, minlength=length)
-        counts += np.bincount(positions, minlength=length)
-    return total / np.maximum(counts, 1)
+        tally.add(scores)
+    return tally.means(length)

@@ -23,10 +23,6 @@ from ..report import Evidence
 OCR_FRAMES = 3  # first, middle and last of the sampled frames
 EMBLEM = "colour emblem without text"
 EDGE_SHARE = 0.2  # the top and bottom fifth of the frame, where marks are stamped
-# Frames are read at this width: wider ones shrink (the text detector enlarges anything whose
-# short side is under 736 pixels, so reading narrow strips costs more than whole frames), and
-# narrower ones grow, since marks on 256-pixel clips are a few pixels tall.
-OCR_WIDTH = 960
 FUZZY_MIN_LENGTH = 6  # marks this long may differ from the text by one character
 CN_AI = ("AI", "人工智能")
 CN_MADE = ("生成", "合成")
@@ -51,10 +47,9 @@ class VisibleWatermarkCheck(Check):
         if not frames:
             return self.evidence("not_applicable", "No frames to read.", status="not_applicable")
         sightings: list[Sighting] = []
-        for frame in frames:
-            height, width = frame.rgb.shape[:2]
-            region = (0, 0, width, height)
-            for box in read_text(frame.rgb, region, OCR_WIDTH / width, self.settings.threads):
+        read = read_text([f.rgb for f in frames], self.settings.threads)
+        for frame, boxes in zip(frames, read, strict=True):
+            for box in boxes:
                 _add(sightings, box, frame.time_s, frame.rgb.shape)
 
         marks = [s for s in sightings if s.brand]

@@ -122,14 +122,17 @@ def fit_frame(rgb: np.ndarray, crop: int, max_short_side: int) -> np.ndarray:
 
 
 def crop_grid(height: int, width: int, size: int, crops: int) -> list[tuple[int, int]]:
-    """``crops`` (top, left) corners of size x size squares spread over the frame in a grid of
-    rows x columns whose shape best fits the frame's."""
+    """At most ``crops`` (top, left) corners of size x size squares spread over the frame in a
+    grid of rows x columns whose shape best fits the frame's. Along a side too short for its
+    crops to lie half a crop apart there are fewer of them (one, centred, on a 256-pixel frame):
+    crops a few pixels apart would cost as much and see the same pixels."""
     pairs = [(r, crops // r) for r in range(1, crops + 1) if crops % r == 0]
     rows, cols = min(pairs, key=lambda rc: abs(math.log((rc[1] / rc[0]) / (width / height))))
 
     def spread(side: int, n: int) -> list[int]:
         room = side - size
         margin = min(round(EDGE_MARGIN * side), room // 2)
+        n = min(n, 1 + (room - 2 * margin) // (size // 2))
         if n == 1:
             return [room // 2]
         return [round(margin + (room - 2 * margin) * i / (n - 1)) for i in range(n)]
@@ -154,7 +157,8 @@ def window_frames(window: list, frames: int, stride: int) -> list:
 def window_tubes(
     taken: list[np.ndarray], size: int, crops: int, max_short_side: int
 ) -> tuple[np.ndarray, list[list[int]]]:
-    """The T frames ``window_frames`` chose (RGB) -> uint8 tubes [crops, T, size, size, 3], and
+    """The T frames ``window_frames`` chose (RGB) -> uint8 tubes [C, T, size, size, 3] (C at
+    most ``crops``, see crop_grid), and
     where each tube lies in the frame as delivered: [x, y, width, height] in its pixels."""
     fitted = [fit_frame(f, size, max_short_side) for f in taken]
     height, width = fitted[0].shape[:2]

@@ -57,7 +57,7 @@ class TubeSpec:
 
 
 def tube_batch(window: list[np.ndarray], spec: TubeSpec, stride: int | None = None) -> np.ndarray:
-    """One window's RGB frames -> the model's input for its tubes, float32 [crops, T, 3, H, W]."""
+    """One window's RGB frames -> the model's input for its tubes, float32 [C, T, 3, H, W]."""
     taken = window_frames(window, spec.frames, stride or spec.stride)
     tubes, _ = window_tubes(taken, spec.size, spec.crops, spec.max_short_side)
     return normalise(tubes, list(spec.mean), list(spec.std))
@@ -72,7 +72,7 @@ def compute(
     workers: int = 2,
     progress: Progress | None = None,
 ) -> list[dict[str, np.ndarray] | None]:
-    """Each clip's views as float16 arrays [windows, crops, T, F] (None: unreadable clip),
+    """Each clip's views as float16 arrays [tubes, T, F] (None: unreadable clip),
     computed where the cache in ``folder`` lacks them. ``backbone`` names the backbone and its
     weights (their sha256) for the cache key."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -117,35 +117,40 @@ def _features(batch: np.ndarray, backbone_onnx: Path) -> np.ndarray:
     return out.reshape(n, t, -1)
 
 
-def _view(windows: list[list[np.ndarray]], spec: TubeSpec, onnx: Path, strides=None):
-    strides = strides or [spec.stride] * len(windows)
+def _view(windows: list[list[np.ndarray]], spec: TubeSpec, onnx: Path, strides: list[int]):
     out = [_features(tube_batch(w, spec, s), onnx) for w, s in zip(windows, strides, strict=True)]
-    return np.stack(out).astype(np.float16) if out else np.zeros((0,), np.float16)
+    # windows of different sizes (renditions) may have different numbers of crops
+    return np.concatenate(out).astype(np.float16) if out else np.zeros((0,), np.float16)
+
+
+def clip_windows(clip: Clip, spec: TubeSpec, settings: Settings) -> dict[str, tuple[list, list]]:
+    """Each view's windows of RGB frames, with the stride to take each window's frames at.
+    Raises MediaError, ValueError or OSError for a clip that cannot be read."""
+    length = spec.frames * spec.stride
+    views = {}
+    delivered = sample_windows(clip.path, spec.delivered_windows, length, settings)
+    views["delivered"] = (delivered, [spec.stride] * len(delivered))
+    with tempfile.TemporaryDirectory(prefix="verity-features-") as tmp:
+        copy = write_clip(normalised_frames(clip.path, settings), Path(tmp) / "n.mp4", "mp4")
+        normalised = sample_windows(copy, spec.delivered_windows, length, settings)
+    views["normalised"] = (normalised, [spec.stride] * len(normalised))
+    rng = random.Random(f"{spec.seed}-{clip.path}")
+    sampled = sample_windows(clip.path, spec.train_windows, length, settings)
+    renditions, strides = [], []
+    for _ in range(spec.renditions):
+        for window in sampled:
+            renditions.append(reencode_window(window, rng))
+            # another frame rate: sometimes consecutive frames instead of every stride-th
+            strides.append(1 if rng.random() < 0.3 else spec.stride)
+    views["augmented"] = (renditions, strides)
+    return views
 
 
 def _compute_clip(job) -> None:
     clip, spec, onnx, path = job
-    settings = Settings(threads=1)
-    length = spec.frames * spec.stride
-    views: dict[str, np.ndarray] = {}
     try:
-        views["delivered"] = _view(
-            sample_windows(clip.path, spec.delivered_windows, length, settings), spec, onnx
-        )
-        with tempfile.TemporaryDirectory(prefix="verity-features-") as tmp:
-            copy = write_clip(normalised_frames(clip.path, settings), Path(tmp) / "n.mp4", "mp4")
-            views["normalised"] = _view(
-                sample_windows(copy, spec.delivered_windows, length, settings), spec, onnx
-            )
-        rng = random.Random(f"{spec.seed}-{clip.path}")
-        sampled = sample_windows(clip.path, spec.train_windows, length, settings)
-        renditions, strides = [], []
-        for _ in range(spec.renditions):
-            for window in sampled:
-                renditions.append(reencode_window(window, rng))
-                # another frame rate: sometimes consecutive frames instead of every stride-th
-                strides.append(1 if rng.random() < 0.3 else spec.stride)
-        views["augmented"] = _view(renditions, spec, onnx, strides)
+        windows = clip_windows(clip, spec, Settings(threads=1))
+        views = {view: _view(w, spec, onnx, s) for view, (w, s) in windows.items()}
     except (MediaError, ValueError, OSError):
         views = {}  # an unreadable clip: nothing to learn from; the evaluation counts it
     tmp_path = path.with_suffix(".tmp.npz")

@@ -111,14 +111,14 @@ class Sample:
     """One clip's cached tube features by view."""
 
     clip: Clip
-    views: dict[str, np.ndarray]  # view -> float16 [windows, crops, T, F]
+    views: dict[str, np.ndarray]  # view -> float16 [tubes, T, F] (or [windows, crops, T, F])
     _pooled: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
 
     def pooled(self, view: str) -> torch.Tensor:
-        """The view's tubes pooled over time, [windows x crops, 4F], computed once."""
+        """The view's tubes pooled over time, [tubes, 4F], computed once."""
         if view not in self._pooled:
             features = self.views[view]
-            tubes = torch.from_numpy(features.reshape(-1, *features.shape[2:]).astype(np.float32))
+            tubes = torch.from_numpy(features.reshape(-1, *features.shape[-2:]).astype(np.float32))
             self._pooled[view] = pool_over_time(tubes)
         return self._pooled[view]
 
@@ -148,7 +148,7 @@ def train(config: TrainConfig, log: Log = print) -> Path:
     )
     weights = "random"
     if config.init:
-        load_init(net, config.init)
+        load_init(net.backbone, config.init)
         weights = hashlib.sha256(config.init.read_bytes()).hexdigest()
     card = ModelCard(
         name=config.name,

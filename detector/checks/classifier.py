@@ -22,7 +22,7 @@ from ..model import (
 from ..registry import Check, Media, Needs, register_check
 from ..report import Evidence, ModelInfo, Segment
 
-BATCH_WINDOWS = 4  # windows per ONNX Runtime call (times the card's crops): bounds memory
+BATCH_WINDOWS = 4  # windows per ONNX Runtime call (times their crops): bounds memory
 MIN_ATTRIBUTION = 0.05  # generator probabilities below this are not reported
 
 
@@ -60,12 +60,12 @@ class Classifier(Check):
                 batch.append(normalise(tubes, card.mean, card.std))
                 boxes.append(where)
             logits, generators = self.model(np.concatenate(batch))
-            tube_logits.extend(logits.reshape(len(batch), card.crops))
+            tube_logits.extend(np.split(logits, np.cumsum([len(t) for t in batch])[:-1]))
             generator_logits.append(generators)
             regions.extend(boxes)
-        per_window = np.stack(tube_logits)  # [windows, crops]
-        scores = [calibrated(float(x), card) for x in per_window.mean(axis=1)]
-        probability = calibrated(float(per_window.mean()), card)
+        per_window = tube_logits  # each window's tube logits
+        scores = [calibrated(float(x.mean()), card) for x in per_window]
+        probability = calibrated(float(np.concatenate(per_window).mean()), card)
         log_lr = logit(probability) - logit(card.calibration.train_prior)
         cap = card.calibration.max_log_lr
         if cap is not None:

@@ -36,7 +36,17 @@ def test_the_grid_fits_the_frame_and_stays_inside_it(height, width, rows, column
 
 
 def test_a_frame_the_size_of_a_crop_gives_that_one_crop_every_time():
-    assert set(crop_grid(224, 224, 224, 4)) == {(0, 0)}
+    assert crop_grid(224, 224, 224, 4) == [(0, 0)]
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "corners"),
+    [(256, 256, [(16, 16)]), (224, 398, [(0, 24), (0, 150)]), (360, 640, [(68, 38), (68, 378)])],
+)
+def test_crops_that_would_nearly_coincide_are_taken_once(height, width, corners):
+    # a 256-pixel GIF has room for one crop: four, two pixels apart, would cost four times as
+    # much and see the same pixels
+    assert crop_grid(height, width, 224, 4) == corners
 
 
 def test_the_grid_keeps_off_the_edges_where_logos_and_captions_live():

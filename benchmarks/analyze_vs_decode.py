@@ -1,127 +1,104 @@
-"""How close ``analyze`` runs to its floor: decoding the frames its plan needs, and no more.
+"""Where a full analysis spends its time, against its floor: decoding the frames its plan needs.
 
-Makes a 60 s 1080p H.264 clip (25 fps, a keyframe every 250 frames, as ARCHITECTURE §2 assumes)
-once, then prints, from one run so the ratios share the machine's mood:
+For three clips a desk sees (a 60 s 1080p H.264 clip with a keyframe every 250 frames, as
+ARCHITECTURE §2 assumes; a 20 s 720p one; a 2 s 256x256 GIF, taken from the shared data when
+it is there, else drawn) prints, from one run so that the ratios share the machine's mood:
 
-- analyze wall time, the decode floor (PyAV seeking to and decoding the planned frames, nothing
-  else), their ratio (target <= 1.5) and the realtime factor (video seconds per wall second),
-  for today's checks and with a stand-in check that asks for the classifier's 8 windows x 16;
-- the same 8 x 16 windows decoded from keyframes versus from arbitrary times.
+- the decode floor: PyAV seeking to and decoding the planned frames, converting nothing;
+- each stage's time from the Reports' ``timings_ms`` (every check, the classifier included),
+  and the whole analysis, in seconds and as a ratio to the floor;
+- the targets of the speed issue (whole analysis under 5 s, 3 s and 1.5 s on 2 cores).
 
-The frame checks (watermarks) are switched off here: their own cost is in watermark_checks.py.
-
-Run: make bench   (or .venv/bin/python benchmarks/analyze_vs_decode.py [--seconds 60])
+Run: make bench   (or .venv/bin/python benchmarks/analyze_vs_decode.py [--repeats 3])
 """
 
 import argparse
 import statistics
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import av
-from clips import clip_1080p
+from clips import clip_1080p, clip_720p, gif_256
 
 from detector import Settings, analyze
-from detector.frames import FrameSpec, plan_frames
+from detector.frames import plan_frames
+from detector.pipeline import frame_spec
 from detector.probe import probe
-from detector.registry import _CHECKS, Check, Needs, register_check
+from detector.registry import create_checks
 
-REPEATS = 3
-CLASSIFIER_PLAN = FrameSpec(windows=8, length=16)
+TARGETS_S = {"60 s 1080p": 5.0, "20 s 720p": 3.0, "2 s 256 GIF": 1.5}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--repeats", type=int, default=3, help="median of this many runs")
     args = parser.parse_args()
-    clip = clip_1080p(args.seconds)
-    settings = Settings(disabled_checks=["invisible_watermark", "visible_watermark"])
-    print(
-        f"clip: {clip} ({clip.stat().st_size / 1e6:.1f} MB, {args.seconds} s, 1920x1080, "
-        f"25 fps, GOP 250); median of {REPEATS} runs\n"
-    )
-
-    rows = [("checks of today", *_compare(clip, settings))]
-    with _stand_in_classifier(read_pixels=False):
-        rows.append(("+ 8x16 windows, pixels unread", *_compare(clip, settings)))
-    with _stand_in_classifier(read_pixels=True):
-        rows.append(("+ 8x16 windows, pixels read as RGB", *_compare(clip, settings)))
-    header = f"{'analysis':<36} {'analyze s':>10} {'decode floor s':>15} {'ratio':>6}"
-    print(f"{header} {'x realtime':>11}")
-    for name, wall, floor in rows:
-        ratio, realtime = wall / floor, args.seconds / wall
-        print(f"{name:<36} {wall:>10.3f} {floor:>15.3f} {ratio:>6.2f} {realtime:>11.1f}")
-
-    probed = probe(clip, settings)
-    at_keyframes = plan_frames(probed, CLASSIFIER_PLAN, settings.max_frames_decoded)
-    keyed = [(r.start_s, r.length) for r in at_keyframes.runs]
-    step = args.seconds / 8
-    arbitrary = [(step * i + step * 0.45, 16) for i in range(8)]
-    t_key = _median(lambda: _decode_runs(clip, keyed))
-    t_any = _median(lambda: _decode_runs(clip, arbitrary))
-    print(
-        f"\n8 windows x 16 frames: from keyframes {t_key:.3f} s, from arbitrary times "
-        f"{t_any:.3f} s ({t_any / t_key:.1f}x)"
-    )
-
-
-def _compare(clip: Path, settings: Settings) -> tuple[float, float]:
-    report = analyze(clip, settings)
-    runs = [(w.start_s, w.frames) for w in report.sampling.windows]
-    runs += [(t, 1) for t in report.sampling.key_frames_s]
-    wall = _median(lambda: analyze(clip, settings))
-    floor = _median(lambda: _decode_runs(clip, sorted(set(runs))))
-    return wall, floor
+    clips = {"60 s 1080p": clip_1080p(60), "20 s 720p": clip_720p(20), "2 s 256 GIF": gif_256()}
+    settings = Settings()
+    columns = {}
+    for name, path in clips.items():
+        analyze(path, settings)  # warm: model sessions, OCR engine, file cache
+        floor = _median(lambda p=path: decode_floor(p, settings), args.repeats)
+        reports = []
+        for _ in range(args.repeats):
+            started = time.perf_counter()
+            report = analyze(path, settings)
+            report.timings_ms["whole analysis"] = (time.perf_counter() - started) * 1000
+            reports.append(report)
+        stages = {
+            k: statistics.median(r.timings_ms[k] for r in reports) / 1000
+            for k in reports[0].timings_ms
+        }
+        columns[name] = (floor, stages, reports[0].sampling.frames_decoded)
+        print(f"{name}: {path}")
+    print(f"\n2 cores; median of {args.repeats} analyses; seconds and (x decode floor)\n")
+    print(f"{'stage':<22}" + "".join(f"{name:>22}" for name in columns))
+    print(f"{'frames decoded':<22}" + "".join(f"{c[2]:>22}" for c in columns.values()))
+    print(f"{'decode floor':<22}" + "".join(f"{c[0]:>16.3f} s     " for c in columns.values()))
+    for stage in next(iter(columns.values()))[1]:
+        cells = [f"{c[1][stage]:>10.3f} s ({c[1][stage] / c[0]:>6.1f}x)" for c in columns.values()]
+        print(f"{stage:<22}" + "".join(f"{cell:>22}" for cell in cells))
+    print(f"\n{'target':<22}" + "".join(f"{'< ' + str(TARGETS_S[n]) + ' s':>22}" for n in columns))
+    verdicts = [
+        "met" if c[1]["whole analysis"] < TARGETS_S[n] else "MISSED" for n, c in columns.items()
+    ]
+    print(f"{'':<22}" + "".join(f"{v:>22}" for v in verdicts))
 
 
-def _decode_runs(clip: Path, runs: list[tuple[float, int]]) -> int:
-    """The floor: seek to each run's start, decode its frames, convert nothing."""
+def decode_floor(path: Path, settings: Settings) -> int:
+    """Decode what the analysis plans, as cheaply as PyAV can: seek to each run and decode its
+    frames, or (a plan without seeking) decode front to back up to the last planned frame."""
+    probed = probe(path, settings, with_hash=False)
+    spec = frame_spec(create_checks(settings), settings)
+    plan = plan_frames(probed, spec, settings.max_frames_decoded)
+    fps = probed.info.fps or 25.0
     decoded = 0
-    with av.open(str(clip)) as container:
+    with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        for start_s, length in runs:
-            container.seek(round(start_s / stream.time_base), stream=stream)
+        if not plan.seek:
+            last = max(r.start_s + (r.length - 1) / fps for r in plan.runs) - 1e-3
+            for frame in container.decode(stream):
+                decoded += 1
+                if frame.time is not None and frame.time >= last:
+                    break
+            return decoded
+        for run in plan.runs:
+            container.seek(round(run.start_s / stream.time_base), stream=stream)
             for n, frame in enumerate(container.decode(stream)):
                 decoded += 1
-                if frame.time >= start_s - 1e-3 and n >= length - 1:
+                if frame.time >= run.start_s - 1e-3 and n >= run.length - 1:
                     break
     return decoded
 
 
-def _median(run: Callable[[], object]) -> float:
+def _median(run, repeats: int) -> float:
     times = []
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         started = time.perf_counter()
         run()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
-
-
-class _stand_in_classifier:
-    """Registers a check that needs the classifier's windows and, if asked, reads their pixels
-    (the RGB conversion any pixel check pays), to price the plan without a model."""
-
-    def __init__(self, read_pixels: bool):
-        self.read_pixels = read_pixels
-
-    def __enter__(self):
-        read_pixels = self.read_pixels
-
-        @register_check("bench_windows")
-        class Windows(Check):
-            needs = Needs(frames=CLASSIFIER_PLAN)
-
-            def run(self, media):
-                if read_pixels:
-                    for window in media.frames.windows:
-                        for frame in window:
-                            frame.rgb  # noqa: B018  (the conversion is what is measured)
-                return self.evidence("no_signal", "benchmark stand-in")
-
-    def __exit__(self, *exc):
-        del _CHECKS["bench_windows"]
 
 
 if __name__ == "__main__":

@@ -5,6 +5,9 @@ from pathlib import Path
 from detector.synth import make_clip
 
 FOLDER = Path(__file__).resolve().parents[1] / ".verity" / "bench"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "clips"
+# a 2 s 256x256 GIF from a generator's gallery, when the shared data is present
+SHARED_GIF = SHARED / "ai" / "animatediff" / "animatediff_model_06_03.gif"
 
 
 def clip_1080p(seconds: int = 60, folder: Path = FOLDER) -> Path:
@@ -14,4 +17,24 @@ def clip_1080p(seconds: int = 60, folder: Path = FOLDER) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         print(f"encoding {path} once (takes a minute)...")
         make_clip(path, seconds=seconds, fps=25, size=(1920, 1080), gop=250, crf=23)
+    return path
+
+
+def clip_720p(seconds: int = 20, folder: Path = FOLDER) -> Path:
+    """A ``seconds``-long 1280x720 H.264 clip at 25 fps with a keyframe every 50 frames."""
+    path = folder / f"bench_{seconds}s_720p.mp4"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        make_clip(path, seconds=seconds, fps=25, size=(1280, 720), gop=50, crf=23)
+    return path
+
+
+def gif_256(folder: Path = FOLDER) -> Path:
+    """A 2 s 256x256 animated GIF: a generator's own from the shared data, else a drawn one."""
+    if SHARED_GIF.exists():
+        return SHARED_GIF
+    path = folder / "bench_2s_256.gif"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        make_clip(path, seconds=2, fps=12, size=(256, 256))
     return path

@@ -33,12 +33,8 @@ def analyze(
         if sha256 is not None:
             probed.info = probed.info.model_copy(update={"sha256": sha256})
     checks = create_checks(settings)
-    spec = FrameSpec(stills=settings.key_frames)
-    for check in checks:
-        if check.needs.frames:
-            spec = spec.merge(check.needs.frames)
     with _timed(timings, "decode"):
-        plan = plan_frames(probed, spec, settings.max_frames_decoded)
+        plan = plan_frames(probed, frame_spec(checks, settings), settings.max_frames_decoded)
         frames = decode_plan(probed, plan, settings, progress)
     media = Media(probed.path, _displayed(probed.info, frames), frames)
 
@@ -62,6 +58,15 @@ def analyze(
         timings_ms=timings,
         model=next((c.model_info for c in checks if getattr(c, "model_info", None)), None),
     )
+
+
+def frame_spec(checks: list[Check], settings: Settings) -> FrameSpec:
+    """The frames an analysis decodes: the key frames of every Report, and what each check asks."""
+    spec = FrameSpec(stills=settings.key_frames)
+    for check in checks:
+        if check.needs.frames:
+            spec = spec.merge(check.needs.frames)
+    return spec
 
 
 def _run(check: Check, media: Media) -> Evidence:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import av
-from clips import clip_1080p, clip_720p, gif_256
+from clips import clip_720p, clip_1080p, gif_256
 
 from detector import Settings, analyze
 from detector.frames import plan_frames

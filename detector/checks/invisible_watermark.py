@@ -2,9 +2,9 @@
 embeds in every frame (Stable Video Diffusion and SDXL, Stable Diffusion 1.x and 2.x, FLUX).
 
 Bits are voted over every block of the key frames; a payload counts as found when so many of its
-bits match that chance cannot explain it, after correcting for the number of payloads,
-readings and looks tried. Every frame carries the whole payload, so more frames only firm up a vote: the
-key frames are read one at a time and reading stops once the vote is decided, found or showing
+bits match that chance cannot explain it, after correcting for the number of payloads, readings
+and looks tried. Every frame carries the whole payload, so more frames only firm up a vote: the
+key frames are read one at a time, and reading stops once the vote is decided, found or showing
 no hint after MIN_FRAMES.
 """
 

@@ -45,6 +45,19 @@ def add_commands(commands) -> None:
     )  # fmt: skip
     train.set_defaults(run=_train)
 
+    compare = commands.add_parser(
+        "compare-backbones",
+        help="cross-validate the backbone frozen, fine-tuned and from scratch (train extra)",
+    )
+    compare.add_argument("manifest", type=Path)
+    compare.add_argument("--init", type=Path, required=True, metavar="PATH")
+    compare.add_argument("--out", type=Path, default=Path("runs/compare"), metavar="DIR")
+    compare.add_argument("--folds", type=int, default=5)
+    compare.add_argument("--epochs", type=int, default=2)
+    compare.add_argument("--crops-per-clip", type=int, default=8, help="per epoch")
+    compare.add_argument("--workers", type=int, default=2, help="processes cutting crops")
+    compare.set_defaults(run=_compare)
+
     export = commands.add_parser("export", help="export a training checkpoint to ONNX + card")
     export.add_argument("checkpoint", type=Path)
     export.add_argument("--out", type=Path, required=True, metavar="NAME.onnx")
@@ -91,6 +104,25 @@ def _train(args: argparse.Namespace) -> int:
     run = reevaluate if args.evaluate_only else train
     onnx_path = run(config, log=lambda line: print(line, flush=True))
     print(f"model: {onnx_path} and {onnx_path.with_suffix('.json')}")
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    try:
+        from .compare import CompareConfig, compare
+    except ImportError as e:
+        return _needs_train_extra(e)
+    config = CompareConfig(
+        manifest=args.manifest,
+        out=args.out,
+        init=args.init,
+        folds=args.folds,
+        epochs=args.epochs,
+        crops_per_clip=args.crops_per_clip,
+        workers=args.workers,
+    )
+    compare(config, log=lambda line: print(line, flush=True))
+    print(f"written: {args.out / 'comparison.md'}, {args.out / 'comparison.json'}")
     return EXIT_OK
 
 

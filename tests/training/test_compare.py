@@ -67,7 +67,7 @@ def test_each_variant_trains_what_it_says(setup):
 def test_every_clip_is_scored_out_of_fold_and_folds_resume(setup, monkeypatch):
     import training.compare as compare_module
 
-    config, rows = setup
+    config, _ = setup
     result = compare_module.compare(config, log=lambda line: None)
     for variant in compare_module.VARIANTS:
         for view in ("as delivered", "normalised"):

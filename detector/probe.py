@@ -139,7 +139,9 @@ def _probe_av(path: Path, size: int, sha256: str, sniffed: Sniffed, settings: Se
             frame_count = _count_packets(container, stream)
         if duration_s is None and frame_count and fps:
             duration_s = frame_count / fps
-        if frame_count == 1 or (fmt.endswith("_pipe") and fmt != "webp_pipe"):
+        # an image format, or a GIF of one frame, is a still; a video container holding a single
+        # frame (a poster clip, a test fixture) is analysed: its provenance and marks count
+        if (fmt.endswith("_pipe") and fmt != "webp_pipe") or (fmt == "gif" and frame_count == 1):
             raise NotAVideo("a single still image, not a video")
         _check_duration(duration_s, settings)
 

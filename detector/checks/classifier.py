@@ -48,6 +48,12 @@ class Classifier(Check):
         windows = [w for w in media.frames.windows if w]
         if not windows:
             return self._not_run("The classifier did not run: no window of frames was decoded.")
+        if len({id(f) for w in windows for f in w}) == 1:
+            return self._not_run(
+                "The classifier did not run: the file holds a single frame, and it judges how "
+                "frames change over time.",
+                "single_frame",
+            )
         card = self.model.card
         tube_logits, generator_logits, regions = [], [], []
         for window in windows:
@@ -103,11 +109,11 @@ class Classifier(Check):
             },
         )
 
-    def _not_run(self, reason: str) -> Evidence:
+    def _not_run(self, reason: str, finding: str = "") -> Evidence:
         return Evidence(
             check=self.name,
             status="not_applicable",
-            finding="no_model" if self.model is None else "no_frames",
+            finding=finding or ("no_model" if self.model is None else "no_frames"),
             summary=reason,
             limitations=[reason],
         )

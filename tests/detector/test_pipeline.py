@@ -85,3 +85,12 @@ def test_decoding_is_bounded_in_time(clip):
     report = analyze(clip("c.mp4", seconds=2), Settings(decode_timeout_s=1e-9))
     partial = [lim for lim in report.limitations if lim.code == "partial_decode"]
     assert partial and "longer than" in partial[0].message
+
+
+def test_a_single_frame_clip_is_analysed_and_the_report_says_what_could_not_run(clip):
+    report = analyze(clip("poster.mp4", size=(320, 240), seconds=1, fps=1))
+    assert report.sampling.frames_decoded == 1
+    classifier = next(e for e in report.evidence if e.check == "classifier")
+    assert (classifier.status, classifier.finding) == ("not_applicable", "single_frame")
+    assert any("single frame" in lim.message for lim in report.limitations)
+    assert report.verdict == "inconclusive"

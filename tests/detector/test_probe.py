@@ -101,6 +101,11 @@ def test_still_image_is_not_a_video(tmp_path, settings):
         probe(tmp_path / "photo.gif", settings)
 
 
+def test_a_video_container_holding_one_frame_is_a_video(clip, settings):
+    probed = probe(clip("poster.mp4", seconds=1, fps=1), settings)
+    assert probed.info.frame_count == 1
+
+
 def test_truncated_mp4_without_its_index_is_corrupt(clip, settings):
     path = clip("cut.mp4", seconds=2)
     data = path.read_bytes()

@@ -217,3 +217,15 @@ def test_openai_signed_sora_clips_are_ai_declared(shared_clips):
         assert e.details["signer"]["issuer"] == "OpenAI"
         assert e.details["credential"] == "trusted"
         assert report.verdict == "likely_fabricated"
+
+
+@pytest.mark.shared_data
+def test_the_sdks_one_frame_videos_are_analysed_with_their_credentials():
+    """c2pa-rs's bench_100kb fixtures hold one H.264 frame in MP4; the signed one's manifest
+    no longer matches its bytes. Once refused as still images, now analysed end to end."""
+    reports = [
+        analyze(C2PA_DATA / "c2pa-rs" / n) for n in ("bench_100kb.mp4", "bench_100kb-signed.mp4")
+    ]
+    findings = [next(e for e in r.evidence if e.check == "c2pa").finding for r in reports]
+    assert findings == ["absent", "tampered"]
+    assert all(r.sampling.frames_decoded == 1 for r in reports)

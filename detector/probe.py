@@ -126,6 +126,8 @@ def _probe_av(path: Path, size: int, sha256: str, sniffed: Sniffed, settings: Se
             raise NotAVideo(f"{what}, not a video")
         stream = container.streams.video[0]
         ctx = stream.codec_context
+        if ctx is None:  # FFmpeg found a video stream but no decoder for what it holds
+            raise CorruptMedia("the video stream's codec is unknown or damaged")
         width, height = ctx.width, ctx.height
         if not width or not height:
             raise CorruptMedia("the video stream states no frame size")

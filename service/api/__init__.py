@@ -18,7 +18,7 @@ from detector.report import VERITY_VERSION
 from ..blobs import open_blobs
 from ..intake import Rejected
 from ..jobs import pipeline_version
-from ..ratelimit import RateLimiter
+from ..ratelimit import rate_limiter
 from ..sessions import load_secret
 from ..settings import ServiceSettings, get_service_settings
 from ..store import Store
@@ -36,7 +36,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         store=Store(settings.db_url),
         blobs=open_blobs(settings.uploads, settings.s3_endpoint_url, settings.tmp_dir),
         celery=make_celery(settings),
-        submissions=RateLimiter(settings.analyses_per_minute),
+        submissions=rate_limiter(settings.analyses_per_minute, settings.broker_url),
         pipeline=pipeline_version(settings),
         secret=load_secret(settings.secret_key, settings.data_dir),
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 from rich.console import Console
 
 import detector
+from detector.errors import ConfigError
 from detector.report import VERITY_VERSION, report_schema
 from detector.synth import make_clip
 from detector.thumbnails import key_frame_thumbnails
@@ -46,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
+    except ConfigError as e:  # settings that cannot work, a job store whose schema is behind
+        print(f"verity: {e}", file=sys.stderr)
+        return EXIT_INTERNAL
     except KeyboardInterrupt:
         return 130
 
@@ -115,6 +119,14 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, default=1, metavar="N")
     worker.add_argument("--loglevel", default="INFO")
     worker.set_defaults(run=_worker)
+
+    db = commands.add_parser("db", help="the service's job store")
+    db_commands = db.add_subparsers(required=True, metavar="ACTION")
+    db_commands.add_parser(
+        "upgrade",
+        help="bring the database VERITY_DATABASE_URL names to this version's schema "
+        "(creating it when new)",
+    ).set_defaults(run=_db_upgrade)
 
     keys = commands.add_parser("keys", help="manage the API keys of the service")
     key_commands = keys.add_subparsers(required=True, metavar="ACTION")
@@ -252,9 +264,11 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .api import create_app
+    from .schema import prepare
     from .settings import get_service_settings
 
     settings = get_service_settings()
+    prepare(settings)  # before the embedded worker starts: the two must not both upgrade
     worker = None
     if settings.embedded and not args.no_worker:
         # No broker server: this process's own worker consumes the queue kept in data_dir.
@@ -269,10 +283,27 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from .schema import prepare
     from .settings import get_service_settings
     from .tasks import run_worker
 
-    run_worker(get_service_settings(), args.concurrency, args.loglevel)
+    settings = get_service_settings()
+    prepare(settings)
+    run_worker(settings, args.concurrency, args.loglevel)
+    return EXIT_OK
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from .schema import upgrade
+    from .settings import get_service_settings
+
+    settings = get_service_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    before, after = upgrade(settings.db_url)
+    if before == after:
+        print(f"the job store is at schema revision {after}, nothing to do")
+    else:
+        print(f"the job store went from schema revision {before or '(none)'} to {after}")
     return EXIT_OK
 
 
@@ -306,11 +337,12 @@ def _keys_revoke(args: argparse.Namespace) -> int:
 
 
 def _store():
+    from .schema import prepare
     from .settings import get_service_settings
     from .store import Store
 
     settings = get_service_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare(settings)
     return Store(settings.db_url)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -57,7 +58,7 @@ class Analysis(Base):
     __tablename__ = "analyses"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     pipeline: Mapped[str] = mapped_column(String(64), primary_key=True)
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     report: Mapped[str | None] = mapped_column(Text)  # the Report as JSON
     pictures: Mapped[str | None] = mapped_column(Text)  # key-frame JPEGs for the HTML pages
@@ -75,7 +76,7 @@ class Job(Base):
     key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     pipeline: Mapped[str] = mapped_column(String(64))
-    size: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
     filename: Mapped[str] = mapped_column(String(255))
     source_url: Mapped[str | None] = mapped_column(Text)
     blob: Mapped[str | None] = mapped_column(String(255))  # None once the media is deleted
@@ -103,7 +104,7 @@ class Store:
         if url.startswith("sqlite"):
             _serialise_sqlite_writers(self.engine)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
-        Base.metadata.create_all(self.engine)
+        # the tables come from the migrations (service/schema.py), never from the models
 
     @contextmanager
     def tx(self) -> Iterator[Session]:

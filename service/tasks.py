@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from .blobs import Blobs, BlobStoreUnavailable, open_blobs
 from .jobs import TransientError, run_job
+from .schema import prepare
 from .settings import ServiceSettings
 from .store import Store
 
@@ -76,6 +77,7 @@ def _worker_resources(settings: ServiceSettings) -> tuple[Store, Blobs]:
     """The store and blobs of this process: a database engine must not cross a fork."""
     pid = os.getpid()
     if pid not in _RESOURCES:
+        prepare(settings)
         blobs = open_blobs(settings.uploads, settings.s3_endpoint_url, settings.tmp_dir)
         _RESOURCES[pid] = Store(settings.db_url), blobs
     return _RESOURCES[pid]

@@ -37,6 +37,10 @@ def test_compose_runs_api_worker_redis_postgres_and_minio_on_one_configuration()
     assert api["environment"] == worker["environment"]
     assert api["environment"]["VERITY_BROKER_URL"].startswith("redis://redis")
     assert worker["command"][:2] == ["verity", "worker"]
+    # the schema is upgraded before the API and workers start (they refuse one that is behind)
+    assert compose["services"]["migrate"]["command"] == ["verity", "db", "upgrade"]
+    for service in (api, worker):
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
 @pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.gpu"])

@@ -19,6 +19,7 @@ from ..blobs import open_blobs
 from ..intake import Rejected
 from ..jobs import pipeline_version
 from ..ratelimit import rate_limiter
+from ..schema import prepare
 from ..sessions import load_secret
 from ..settings import ServiceSettings, get_service_settings
 from ..store import Store
@@ -30,7 +31,7 @@ from .deps import Services
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """The API with its store, blob store and queue, configured from ``settings``."""
     settings = settings or get_service_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare(settings)  # the embedded mode upgrades the job store; a deployment must be current
     svc = Services(
         settings=settings,
         store=Store(settings.db_url),

@@ -159,6 +159,10 @@ class Cluster:
         }
         self.processes: list[VerityProcess] = []
         self.api: ApiServer | None = None
+        # a deployment (a broker server) upgrades its job store first, as an operator would
+        subprocess.run(
+            [sys.executable, "-m", "service.cli", "db", "upgrade"], env=self.env, check=True
+        )
         self.headers = {"Authorization": f"Bearer {self.new_key('desk')}"}
 
     def new_key(self, name: str) -> str:

@@ -4,8 +4,10 @@ import os
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import create_engine, text
 
-from service.store import DONE, FAILED, QUEUED, RUNNING, Base, Store
+from service.schema import upgrade
+from service.store import DONE, FAILED, QUEUED, RUNNING, Store
 
 SHA, PIPE = "a" * 64, "p1"
 FRESH, STALE = timedelta(seconds=30), timedelta(seconds=-1)
@@ -14,17 +16,26 @@ FRESH, STALE = timedelta(seconds=30), timedelta(seconds=-1)
 POSTGRES = os.environ.get("VERITY_TEST_POSTGRES_URL")
 
 
+def empty_postgres() -> None:
+    """Drop every table of the test database, Alembic's version table included."""
+    engine = create_engine(POSTGRES)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
     """A fresh store in SQLite, and in PostgreSQL where .ci/run started one."""
     if request.param == "sqlite":
-        store = Store(f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+        url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
     elif POSTGRES:
-        store = Store(POSTGRES)
-        Base.metadata.drop_all(store.engine)
-        Base.metadata.create_all(store.engine)
+        url = POSTGRES
+        empty_postgres()
     else:
         pytest.skip("VERITY_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    upgrade(url)
+    store = Store(url)
     key = store.create_key("desk", "h" * 64)
     store.new_job = lambda: store.create_job(
         key_id=key.id, sha256=SHA, pipeline=PIPE, size=1, filename="a.mp4", blob="b"

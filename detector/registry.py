@@ -1,5 +1,6 @@
 """The check registry: ``@register_check("name")`` adds a check, settings can switch it off."""
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -67,8 +68,11 @@ def check_names() -> list[str]:
 
 
 def create_checks(settings: Settings) -> list[Check]:
-    """Instances of every registered check that the settings leave switched on."""
+    """Instances of every registered check that the settings leave switched on, those of
+    ``settings.check_modules`` included."""
     _load_builtin_checks()
+    for module in settings.check_modules:
+        importlib.import_module(module)  # registers its checks, once per process
     return [cls(settings) for name, cls in _CHECKS.items() if name not in settings.disabled_checks]
 
 

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     gpu: bool = True
 
     disabled_checks: list[str] = Field(default_factory=list)
+    # Python modules imported before checks are created, which register more checks with
+    # ``register_check`` (a newsroom's own check, or a test's).
+    check_modules: list[str] = Field(default_factory=list)
     data_dir: Path = Field(Path(".verity"), description="local state: demo clip, later uploads")
 
 

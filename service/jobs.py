@@ -45,6 +45,7 @@ def pipeline_version(settings: Settings) -> str:
         include={
             "key_frames",
             "disabled_checks",
+            "check_modules",
             "c2pa_trust_anchors",
             "c2pa_allowed_certs",
             "c2pa_trust_config",

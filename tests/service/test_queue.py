@@ -146,3 +146,40 @@ def test_metrics_show_queue_depth_from_redis(cluster, clip):
     text = httpx.get(f"{cluster.api.url}/metrics", timeout=10).text
     assert "verity_queue_depth 3.0" in text
     assert 'verity_jobs{state="queued"} 3.0' in text
+
+
+def test_a_hung_analysis_is_ended_by_the_hard_limit_and_fails_after_its_attempts(tmp_path, clip):
+    """A check that hangs beyond the reach of the soft time limit (signals blocked, as in C): the
+    hard limit kills the pool process, the job goes back to the queue, and after
+    VERITY_JOB_MAX_ATTEMPTS it fails with a reason a user can read; the jobs queued behind it
+    finish, and nothing is left claimed."""
+    from .hanging_check import HANGING_WIDTH
+
+    cluster = Cluster(
+        tmp_path / "cluster",
+        stale_after_s=STALE_AFTER_S,
+        VERITY_CHECK_MODULES='["tests.service.hanging_check"]',
+        VERITY_DISABLED_CHECKS='["classifier", "visible_watermark", "invisible_watermark"]',
+        VERITY_JOB_SOFT_TIME_LIMIT_S="2",
+        VERITY_JOB_TIME_LIMIT_S="4",
+        VERITY_JOB_MAX_ATTEMPTS="2",
+    )
+    try:
+        cluster.start_api()
+        cluster.worker("w1")
+        hanging = cluster.upload(clip("hang.mp4", size=(HANGING_WIDTH, 96), seconds=1))
+        behind = [
+            cluster.upload(clip(f"ok{i}.mp4", size=(160, 96), seconds=1, seed=i)) for i in range(2)
+        ]
+        jobs = cluster.wait_done([hanging["id"]] + [j["id"] for j in behind], timeout=180)
+        assert jobs[0]["state"] == "failed"
+        assert "stopped its worker 2 times" in jobs[0]["error"]
+        assert [j["state"] for j in jobs[1:]] == ["done", "done"]
+        store = cluster.store()
+        try:
+            analyses = _all_analyses(store)
+        finally:
+            store.close()
+        assert {a.state for a in analyses} <= {"done", "failed"}  # nothing left claimed
+    finally:
+        cluster.close()

@@ -1,0 +1,21 @@
+"""A check that hangs the way a decoder stuck in C code does, for the test of the worker's hard
+time limit (test_queue.py loads it through VERITY_CHECK_MODULES). It hangs on videos 136 pixels
+wide only, so that the jobs queued behind one can finish."""
+
+import signal
+import time
+
+from detector.registry import Check, register_check
+
+HANGING_WIDTH = 136
+
+
+@register_check("test_hang")
+class Hang(Check):
+    def run(self, media):
+        if media.info.width == HANGING_WIDTH:
+            # Celery's soft time limit is a signal (SIGUSR1); code stuck in C never sees it
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+            while True:
+                time.sleep(60)
+        return self.evidence("no_signal", "did not hang")

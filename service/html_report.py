@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from detector.report import Report
 from detector.thumbnails import Thumbnail
 
+from .drawing import outlines, timeline
 from .present import VERDICT_MEANING, generator_name, headline, strength
 
 
@@ -40,52 +41,25 @@ def render_html(report: Report, thumbnails: Sequence[Thumbnail] = ()) -> str:
 
 def report_context(report: Report, thumbnails: Sequence[Thumbnail] = ()) -> dict:
     """What the report templates need; the web result page renders the same body."""
-    timeline_end = max((s.end_s for s in report.timeline), default=0) or (
-        report.media.duration_s or 1
-    )
-    marks = _visible_marks(report)
+    boxes = outlines(report)
     return {
         "report": report,
         "headline": headline(report),
         "meaning": VERDICT_MEANING[report.verdict],
         "strengths": [strength(e) for e in report.evidence],
         "generator_names": {g.name: generator_name(g.name) for g in report.generators},
-        "timeline_end": timeline_end,
+        "timeline": timeline(report, [t.time_s for t in thumbnails]),
         "thumbnails": [
             {
                 "time_s": t.time_s,
                 "width": t.width,
                 "height": t.height,
                 "b64": base64.b64encode(t.jpeg).decode("ascii"),
-                "outlines": [o for seen, o in marks if seen[0] - 0.5 <= t.time_s <= seen[1] + 0.5],
+                "outlines": [o for (start, end), o in boxes if start <= t.time_s <= end],
             }
             for t in thumbnails
         ],
     }
-
-
-def _visible_marks(report: Report) -> list[tuple[tuple[float, float], dict]]:
-    """Where the visible-mark check saw marks and overlays: ((first, last seen), outline in
-    percent of the frame), to draw over the key frames."""
-    width, height = report.media.width or 0, report.media.height or 0
-    if report.media.rotation in (90, 270):
-        width, height = height, width
-    found = []
-    for evidence in report.evidence:
-        if evidence.check != "visible_watermark" or not width or not height:
-            continue
-        for sighting in evidence.details.get("marks", []) + evidence.details.get("overlays", []):
-            x, y, w, h = sighting["box"]
-            seen = sighting["seen_at_s"] or [0.0]
-            outline = {
-                "left": round(100 * x / width, 2),
-                "top": round(100 * y / height, 2),
-                "width": round(100 * w / width, 2),
-                "height": round(100 * h / height, 2),
-                "label": sighting["mark"] or sighting["text"],
-            }
-            found.append(((min(seen), max(seen)), outline))
-    return found
 
 
 def thumbnails_to_json(thumbnails: Sequence[Thumbnail]) -> str:

@@ -131,6 +131,13 @@ def test_visible_marks_are_outlined_on_the_key_frames_where_they_were_seen(api, 
     thumbnails = key_frame_thumbnails(path, [0.0, 1.5])
     outlined = [t["outlines"] for t in report_context(report, thumbnails)["thumbnails"]]
     assert outlined[0] == [
-        {"left": 75.0, "top": 83.33, "width": 20.0, "height": 8.33, "label": "KLING AI"}
+        {
+            "left": 75.0,
+            "top": 83.33,
+            "width": 20.0,
+            "height": 8.33,
+            "label": "KLING AI",
+            "kind": "mark",
+        }
     ]
     assert outlined[1] == []  # not seen at 1.5 s

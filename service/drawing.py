@@ -1,0 +1,121 @@
+"""What the report pages draw: the classifier's per-window scores against time, and outlines
+over the key frames (the visible marks read, and where the model looked hardest). Geometry only;
+the templates draw it as SVG and boxes, on the server, with no script."""
+
+import math
+
+from detector.report import Report
+
+WIDTH, HEIGHT = 640, 150  # the drawing, in SVG units
+LEFT, RIGHT, TOP, BOTTOM = 40, 10, 10, 30  # room for the axes' labels
+MAX_TICKS = 8
+MARK_SLACK_S = 0.5
+
+
+def timeline(report: Report, frame_times: list[float]) -> dict | None:
+    """Bars for the windows the classifier scored, on a time axis in seconds, with the
+    threshold at 5 % false alarms as a line; a window above it is marked and linked to the key
+    frame nearest to it (an index into ``frame_times``). None without per-window scores."""
+    if not report.timeline:
+        return None
+    end = max(s.end_s for s in report.timeline) or report.media.duration_s or 1.0
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(t: float) -> float:
+        return round(LEFT + plot_w * t / end, 1)
+
+    def y(score: float) -> float:
+        return round(TOP + plot_h * (1 - score), 1)
+
+    threshold = _threshold(report)
+    bars = []
+    for s in report.timeline:
+        above = threshold is not None and s.score >= threshold
+        nearest = (
+            min(range(len(frame_times)), key=lambda i: abs(frame_times[i] - s.start_s))
+            if above and frame_times
+            else None
+        )
+        bars.append(
+            {
+                "x": x(s.start_s),
+                "y": y(s.score),
+                "width": max(x(s.end_s) - x(s.start_s), 3.0),
+                "height": round(TOP + plot_h - y(s.score), 1),
+                "start_s": s.start_s,
+                "end_s": s.end_s,
+                "score": s.score,
+                "above": above,
+                "frame": nearest,
+            }
+        )
+    step = _tick_step(end)
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
+        "bottom": TOP + plot_h,
+        "end_s": end,
+        "bars": bars,
+        "x_ticks": [{"x": x(t), "label": f"{t:g}"} for t in _arange(0, end + 1e-9, step)],
+        "y_ticks": [{"y": y(v), "label": f"{v:.0%}"} for v in (0, 0.5, 1)],
+        "threshold": None if threshold is None else {"y": y(threshold), "value": threshold},
+        "above": sum(b["above"] for b in bars),
+    }
+
+
+def outlines(report: Report) -> list[tuple[tuple[float, float], dict]]:
+    """Boxes to draw over the key frames: ((from, to), outline in percent of the frame), to be
+    drawn on the key frames between those times. Kind "mark": a visible mark or overlay the OCR
+    read, from half a second before it was first seen to half a second after it was last seen
+    (it was read on a few sampled frames); kind "region": the crop the classifier scored
+    highest in a window, on the frames of that window, labelled with its score."""
+    width, height = report.media.width or 0, report.media.height or 0
+    if report.media.rotation in (90, 270):
+        width, height = height, width
+    if not width or not height:
+        return []
+    found = []
+    for evidence in report.evidence:
+        if evidence.check == "visible_watermark":
+            for seen in evidence.details.get("marks", []) + evidence.details.get("overlays", []):
+                times = seen["seen_at_s"] or [0.0]
+                label = seen["mark"] or seen["text"]
+                outline = _box(seen["box"], width, height, label, "mark")
+                found.append(((min(times) - MARK_SLACK_S, max(times) + MARK_SLACK_S), outline))
+        elif evidence.check == "classifier":
+            for region in evidence.details.get("regions", []):
+                label = f"model {region['score']:.0%}"
+                outline = _box(region["box"], width, height, label, "region")
+                found.append(((region["start_s"] - 1e-3, region["end_s"] + 1e-3), outline))
+    return found
+
+
+def _box(box: list[int], width: int, height: int, label: str, kind: str) -> dict:
+    x0, y0, w, h = box
+    return {
+        "left": round(100 * x0 / width, 2),
+        "top": round(100 * y0 / height, 2),
+        "width": round(100 * w / width, 2),
+        "height": round(100 * h / height, 2),
+        "label": label,
+        "kind": kind,
+    }
+
+
+def _threshold(report: Report) -> float | None:
+    classifier = next((e for e in report.evidence if e.check == "classifier"), None)
+    return classifier.details.get("threshold_at_5pct_fpr") if classifier else None
+
+
+def _tick_step(end: float) -> float:
+    """1, 2 or 5 times a power of ten, so that at most MAX_TICKS ticks fit."""
+    raw = end / MAX_TICKS
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def _arange(start: float, stop: float, step: float) -> list[float]:
+    return [round(start + i * step, 6) for i in range(int((stop - start) / step) + 1)]

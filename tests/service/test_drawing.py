@@ -1,0 +1,82 @@
+"""The timeline and the outlines the report pages draw: per-window scores on a time axis with
+the 5 %-false-alarm line, the windows above it linked to their key frames, and where the model
+looked drawn over the key frames, switchable without script."""
+
+import pytest
+
+from detector import analyze
+from detector.report import Evidence, Segment
+from detector.thumbnails import key_frame_thumbnails
+from service.drawing import outlines, timeline
+from service.html_report import render_html
+
+THRESHOLD = 0.6
+
+
+@pytest.fixture
+def scored(clip):
+    """A 320x240 clip's real Report, its classifier evidence replaced by a known one: four
+    windows, two of them above the threshold, each with the crop it scored highest."""
+    path = clip("a.mp4", seconds=4, fps=10, size=(320, 240))
+    report = analyze(path)
+    windows = [(0.0, 0.7, 0.2), (1.0, 1.7, 0.8), (2.0, 2.7, 0.4), (3.0, 3.7, 0.9)]
+    evidence = Evidence(
+        check="classifier",
+        status="ok",
+        finding="generated_look",
+        summary="x",
+        segments=[Segment(start_s=a, end_s=b, score=s) for a, b, s in windows],
+        details={
+            "threshold_at_5pct_fpr": THRESHOLD,
+            "regions": [
+                {"start_s": a, "end_s": b, "box": [48, 8, 224, 224], "score": s}
+                for a, b, s in windows
+            ],
+        },
+    )
+    timeline_ = [Segment(start_s=a, end_s=b, score=s) for a, b, s in windows]
+    report = report.model_copy(update={"evidence": [evidence], "timeline": timeline_})
+    return path, report
+
+
+def test_windows_above_the_line_are_marked_and_point_at_their_key_frames(scored):
+    _, report = scored
+    drawn = timeline(report, frame_times=[0.0, 1.0, 2.0, 3.0])
+    assert [b["above"] for b in drawn["bars"]] == [False, True, False, True]
+    assert [b["frame"] for b in drawn["bars"]] == [None, 1, None, 3]
+    assert drawn["above"] == 2
+    bottom, top = drawn["bottom"], drawn["top"]
+    assert drawn["threshold"]["y"] == pytest.approx(bottom - (bottom - top) * THRESHOLD, abs=0.1)
+    # taller bar, higher score; a bar starts where its window starts on the seconds axis
+    assert drawn["bars"][3]["height"] > drawn["bars"][1]["height"] > drawn["bars"][2]["height"]
+    assert [t["label"] for t in drawn["x_ticks"]][:3] == ["0", "0.5", "1"]
+    tick = {t["label"]: t["x"] for t in drawn["x_ticks"]}
+    assert drawn["bars"][1]["x"] == tick["1"] and drawn["bars"][2]["x"] == tick["2"]
+
+
+def test_no_per_window_scores_no_timeline(scored):
+    _, report = scored
+    assert timeline(report.model_copy(update={"timeline": []}), [0.0]) is None
+
+
+def test_the_crop_the_model_scored_highest_is_outlined_in_percent_of_the_frame(scored):
+    _, report = scored
+    boxes = outlines(report)
+    assert len(boxes) == 4
+    (first, last), box = boxes[1]
+    assert (first, last) == pytest.approx((1.0, 1.7), abs=0.01)
+    assert box == {"left": 15.0, "top": 3.33, "width": 70.0, "height": 93.33,
+                   "label": "model 80%", "kind": "region"}  # fmt: skip
+
+
+def test_the_report_page_draws_both_without_script(scored):
+    path, report = scored
+    page = render_html(report, key_frame_thumbnails(path, [0.0, 1.0, 2.0, 3.0]))
+    assert page.count('<line class="threshold"') == 1
+    assert '<a href="#frame-1">' in page and '<a href="#frame-3">' in page
+    assert '<a href="#frame-0">' not in page  # below the line: not linked
+    assert 'id="frame-3"' in page
+    assert page.count('class="outline region"') == 4
+    assert 'type="checkbox" id="show-regions"' in page  # switches the outlines off, in CSS
+    assert ".toggle:not(:checked) ~ .frames .outline.region { display: none; }" in page
+    assert "<script" not in page

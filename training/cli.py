@@ -56,6 +56,10 @@ def add_commands(commands) -> None:
     compare.add_argument("--epochs", type=int, default=2)
     compare.add_argument("--crops-per-clip", type=int, default=8, help="per epoch")
     compare.add_argument("--workers", type=int, default=2, help="processes cutting crops")
+    compare.add_argument(
+        "--card", type=Path, metavar="MODEL.onnx",
+        help="record the comparison in this model's card (its training record)",
+    )  # fmt: skip
     compare.set_defaults(run=_compare)
 
     export = commands.add_parser("export", help="export a training checkpoint to ONNX + card")
@@ -109,7 +113,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     try:
-        from .compare import CompareConfig, compare
+        from .compare import CompareConfig, compare, record
     except ImportError as e:
         return _needs_train_extra(e)
     config = CompareConfig(
@@ -121,8 +125,11 @@ def _compare(args: argparse.Namespace) -> int:
         crops_per_clip=args.crops_per_clip,
         workers=args.workers,
     )
-    compare(config, log=lambda line: print(line, flush=True))
+    result = compare(config, log=lambda line: print(line, flush=True))
     print(f"written: {args.out / 'comparison.md'}, {args.out / 'comparison.json'}")
+    if args.card:
+        record(args.card, result)
+        print(f"recorded in {args.card.with_suffix('.json')}")
     return EXIT_OK
 
 

@@ -27,11 +27,12 @@ import torch
 from torch import nn
 
 from detector import MediaError, Settings
-from detector.model import normalise, window_frames, window_tubes
+from detector.model import ModelCard, card_path, normalise, window_frames, window_tubes
 
 from .crossval import VIEWS
 from .data import Clip, folds, read_manifest
 from .evaluate import Scored, headline, markdown_table, metrics, threshold_at_fpr
+from .export import write_card
 from .features import TubeSpec, clip_windows
 from .model import Backbone, load_init
 from .train import MEAN, STD, Log
@@ -119,6 +120,22 @@ def summarise(clips: list[Clip], logits: dict, config: CompareConfig) -> dict:
         "metrics": summary,
         "table": table + markdown_table(sections),
     }
+
+
+def record(onnx_path: Path, result: dict, shipped: str = "frozen") -> None:
+    """Put the comparison in the model card's training record, with the variant shipped."""
+    card = ModelCard.model_validate_json(card_path(onnx_path).read_text())
+    keys = ("auc", "ap", "tpr_at_0.01_fpr", "tpr_at_0.05_fpr")
+    comparison = {
+        "schedule": result["schedule"],
+        "shipped": shipped,
+        **{
+            name: {k: round(v, 3) for k, v in measured.items() if k in keys}
+            for name, measured in result["metrics"].items()
+        },
+    }
+    training = {**card.training, "backbone_comparison": comparison}
+    write_card(card.model_copy(update={"training": training}), onnx_path)
 
 
 def _scored(clips: list[Clip], logits: dict[Path, float]) -> list[Scored]:

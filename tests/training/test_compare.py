@@ -82,3 +82,30 @@ def test_every_clip_is_scored_out_of_fold_and_folds_resume(setup, monkeypatch):
     monkeypatch.setattr(compare_module, "fit", no_training)
     again = compare_module.compare(config, log=lambda line: None)
     assert again["metrics"] == result["metrics"]
+
+
+def test_the_comparison_goes_into_the_model_card(setup, tmp_path):
+    from detector.model import ModelCard, card_path
+    from training.compare import compare, record
+    from training.export import write_card
+
+    config, _ = setup
+    result = compare(config, log=lambda line: None)
+    onnx_path = tmp_path / "model.onnx"
+    onnx_path.write_bytes(b"not really a model")
+    card = ModelCard(name="m", version="1", onnx_sha256="", frames=4, height=64, width=64,
+                     mean=[0.5] * 3, std=[0.25] * 3, generators=["toygen0"])  # fmt: skip
+    write_card(card, onnx_path)
+    record(onnx_path, result)
+    card = ModelCard.model_validate_json(card_path(onnx_path).read_text())
+    comparison = card.training["backbone_comparison"]
+    assert comparison["shipped"] == "frozen"
+    assert set(comparison["fine-tuned, normalised"]) == {
+        "auc",
+        "ap",
+        "tpr_at_0.01_fpr",
+        "tpr_at_0.05_fpr",
+    }
+    assert comparison["from scratch, as delivered"]["auc"] == round(
+        result["metrics"]["from scratch, as delivered"]["auc"], 3
+    )

@@ -95,13 +95,7 @@ def make_files(folder: Path, uploads: int) -> list[Path]:
 def upload(cluster: Cluster, path: Path) -> dict:
     started = time.monotonic()
     try:
-        with open(path, "rb") as f:
-            response = httpx.post(
-                f"{cluster.api.url}/v1/analyses",
-                headers=cluster.headers,
-                files={"file": (path.name, f)},
-                timeout=120,
-            )
+        response = cluster.send(path, timeout=120)
     except httpx.HTTPError as e:
         return {"status": None, "reason": f"no answer: {e}", "seconds": None}
     body = (

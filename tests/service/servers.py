@@ -186,14 +186,20 @@ class Cluster:
         self.processes.append(worker)
         return worker
 
-    def upload(self, path, headers=None) -> dict:
+    def send(self, path, api=None, headers=None, timeout: float = 30) -> httpx.Response:
+        """POST the file to the API (or to another replica), with the cluster's key (or
+        ``headers``)."""
         with open(path, "rb") as f:
-            response = httpx.post(
-                f"{self.api.url}/v1/analyses",
+            return httpx.post(
+                f"{(api or self.api).url}/v1/analyses",
                 headers=headers or self.headers,
                 files={"file": (path.name, f)},
-                timeout=30,
+                timeout=timeout,
             )
+
+    def upload(self, path, headers=None) -> dict:
+        """The accepted job."""
+        response = self.send(path, headers=headers)
         assert response.status_code == 202, response.text
         return response.json()
 

@@ -1,6 +1,5 @@
 """The submission rate limit: one bucket per key, shared by every API replica through Redis."""
 
-import httpx
 import pytest
 
 from service.ratelimit import RateLimiter, SharedRateLimiter, rate_limiter
@@ -49,13 +48,7 @@ def test_two_api_processes_enforce_one_limit_per_key(tmp_path, clip):
         path = clip("a.mp4")
         codes = []
         for i in range(6):  # alternately to each replica, with the same key
-            with open(path, "rb") as f:
-                response = httpx.post(
-                    f"{replicas[i % 2].url}/v1/analyses",
-                    headers=cluster.headers,
-                    files={"file": (path.name, f)},
-                    timeout=30,
-                )
+            response = cluster.send(path, replicas[i % 2])
             codes.append(response.status_code)
         assert codes == [202, 202, 202, 429, 429, 429]  # per replica it would be six 202s
         assert int(response.headers["retry-after"]) >= 1

@@ -2,13 +2,9 @@
 claim to train, every clip is scored out of fold in both views, and a finished fold is not
 trained again."""
 
-import json
-
 import pytest
 
-from detector.synth import make_clip
-
-from .conftest import require_torch
+from .conftest import require_torch, toy_manifest
 
 pytestmark = pytest.mark.slow
 
@@ -24,23 +20,14 @@ def setup(tmp_path_factory):
     from training.train import MEAN, STD
 
     folder = tmp_path_factory.mktemp("compare")
-    rows = []
-    for i in range(8):
-        label = "ai" if i % 2 else "real"
-        path = make_clip(folder / f"{label}{i}.mp4", seconds=1.0, fps=12, size=(96, 80), seed=i)
-        rows.append(
-            {"path": path.name, "label": label, "source_group": f"{label}-group{i // 4}",
-             "generator_family": f"toygen{i // 4}" if label == "ai" else None, "license": "CC0"}
-        )  # fmt: skip
-    manifest = folder / "manifest.jsonl"
-    manifest.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    manifest = toy_manifest(folder, 8, seconds=1.0)
     init = folder / "init.pth"  # "pretrained" weights in timm's own layout
     torch.save(Backbone("tf_efficientnet_lite0").net.state_dict(), init)
     spec = TubeSpec(4, 1, 64, 2, 1080, tuple(MEAN), tuple(STD), 2, 1, 1)
     config = CompareConfig(
         manifest, folder / "run", init, folds=2, epochs=1, crops_per_clip=2, workers=1, spec=spec
     )
-    return config, rows
+    return config
 
 
 def test_each_variant_trains_what_it_says(setup):
@@ -49,7 +36,7 @@ def test_each_variant_trains_what_it_says(setup):
     from training.compare import build, cut_crops, fit
     from training.data import read_manifest
 
-    config, _ = setup
+    config = setup
     clips = read_manifest(config.manifest)
     train = list(zip(clips, cut_crops(clips, config, print), strict=True))
     for variant in ("frozen", "fine-tuned", "from scratch"):
@@ -67,7 +54,7 @@ def test_each_variant_trains_what_it_says(setup):
 def test_every_clip_is_scored_out_of_fold_and_folds_resume(setup, monkeypatch):
     import training.compare as compare_module
 
-    config, _ = setup
+    config = setup
     result = compare_module.compare(config, log=lambda line: None)
     for variant in compare_module.VARIANTS:
         for view in ("as delivered", "normalised"):
@@ -89,7 +76,7 @@ def test_the_comparison_goes_into_the_model_card(setup, tmp_path):
     from training.compare import compare, record
     from training.export import write_card
 
-    config, _ = setup
+    config = setup
     result = compare(config, log=lambda line: None)
     onnx_path = tmp_path / "model.onnx"
     onnx_path.write_bytes(b"not really a model")

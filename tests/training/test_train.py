@@ -12,7 +12,7 @@ from detector import ModelError, Settings, analyze
 from detector.model import Model, card_path, load_model
 from detector.synth import make_clip
 
-from .conftest import require_torch
+from .conftest import require_torch, toy_manifest
 
 pytestmark = pytest.mark.slow
 
@@ -24,18 +24,7 @@ def tiny_model(tmp_path_factory):
     from training.train import TrainConfig, train
 
     folder = tmp_path_factory.mktemp("train")
-    rows = []
-    for i in range(16):
-        label = "ai" if i % 2 else "real"
-        path = make_clip(folder / f"{label}{i}.mp4", seconds=1.2, fps=12, size=(96, 80), seed=i)
-        family = f"toygen{i // 8}" if label == "ai" else None  # two families, two groups each
-        group = f"{label}-group{i // 4}"
-        rows.append(
-            {"path": path.name, "label": label, "source_group": group,
-             "generator_family": family, "license": "CC0"}
-        )  # fmt: skip
-    manifest = folder / "manifest.jsonl"
-    manifest.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    manifest = toy_manifest(folder, 16, seconds=1.2)  # two families, two groups each
     config = TrainConfig(
         manifest=manifest, out=folder / "run", frames=4, stride=1, size=64, crops=2,
         windows=2, train_windows=1, renditions=1, epochs=2, batch=8, workers=1, val_share=0.3,

@@ -80,3 +80,15 @@ def test_the_report_page_draws_both_without_script(scored):
     assert 'type="checkbox" id="show-regions"' in page  # switches the outlines off, in CSS
     assert ".toggle:not(:checked) ~ .frames .outline.region { display: none; }" in page
     assert "<script" not in page
+
+
+def test_the_report_prints_on_a4_with_hash_versions_and_time_on_every_page(scored):
+    path, report = scored
+    page = render_html(report, key_frame_thumbnails(path, [0.0]))
+    assert "@page { size: A4;" in page
+    footer = page.split('<div class="print-footer">', 1)[1].split("</div>", 1)[0]
+    assert report.media.sha256 in footer and f"Verity {report.verity_version}" in footer
+    assert report.analysed_at.strftime("%Y-%m-%d %H:%M") in footer
+    assert "model verity-v2" in footer
+    # position: fixed in print: Chromium repeats it at the foot of every page
+    assert ".print-footer { display: block; position: fixed;" in page

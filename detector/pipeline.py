@@ -10,6 +10,7 @@ from .decode import decode_plan
 from .errors import MediaError
 from .frames import Frames, FrameSpec, Progress, plan_frames
 from .fusion import fuse
+from .phrase import Phrase, phrase
 from .probe import Probe, probe
 from .registry import Check, Media, check_names, create_checks
 from .report import Evidence, Limitation, MediaInfo, Report, Sampling, Window
@@ -76,12 +77,15 @@ def _run(check: Check, media: Media) -> Evidence:
     except MediaError:
         raise
     except Exception as e:  # any bug in one check must not sink the report
-        return Evidence(
-            check=check.name,
+        return Evidence.said(
+            check.name,
+            "check_failed",
+            phrase(
+                "The {check} check failed ({error}); it counts for nothing.",
+                check=check.name,
+                error=f"{type(e).__name__}: {e}",
+            ),
             status="error",
-            finding="check_failed",
-            summary=f"The {check.name} check failed ({type(e).__name__}: {e}); it counts for "
-            "nothing.",
         )
 
 
@@ -114,37 +118,44 @@ def _limitations(
     out = []
     for name in check_names():
         if name in settings.disabled_checks:
-            out.append(
-                Limitation(code="check_disabled", message=f"The {name} check is switched off.")
-            )
+            said = phrase("The {check} check is switched off.", check=name)
+            out.append(Limitation.said("check_disabled", said))
     for e in evidence:
         if e.status == "error":
-            out.append(Limitation(code="check_failed", message=e.summary))
-        out += [Limitation(code=f"{e.check}_limit", message=text) for text in e.limitations]
+            out.append(_limitation("check_failed", e.summary, e.summary_phrase))
+        phrases = e.limitation_phrases or [None] * len(e.limitations)
+        out += [
+            _limitation(f"{e.check}_limit", text, said)
+            for text, said in zip(e.limitations, phrases, strict=True)
+        ]
     info = probed.info
     if frames.stopped_early:
         reason = {
-            "frame_limit": f"the limit of {settings.max_frames_decoded} decoded frames was reached",
-            "timeout": f"decoding took longer than {settings.decode_timeout_s:g} s",
-            "end_of_stream": "the stream ended before its stated duration",
+            "frame_limit": phrase(
+                "the limit of {frames} decoded frames was reached",
+                frames=settings.max_frames_decoded,
+            ),
+            "timeout": phrase(
+                "decoding took longer than {seconds:g} s", seconds=settings.decode_timeout_s
+            ),
+            "end_of_stream": phrase("the stream ended before its stated duration"),
         }.get(frames.stopped_early, frames.stopped_early)
         start, end = frames.span
-        out.append(
-            Limitation(
-                code="partial_decode",
-                message=f"Frames were checked from {start:.1f} s to {end:.1f} s only: {reason}.",
-            )
+        said = phrase(
+            "Frames were checked from {start:.1f} s to {end:.1f} s only: {reason}.",
+            start=start,
+            end=end,
+            reason=reason,
         )
+        out.append(Limitation.said("partial_decode", said))
     if info.fps_assumed:
-        out.append(
-            Limitation(
-                code="frame_rate_assumed",
-                message="The file stores no frame rate (a raw stream); times assume "
-                f"{info.fps or 25:g} fps.",
-            )
+        said = phrase(
+            "The file stores no frame rate (a raw stream); times assume {fps:g} fps.",
+            fps=info.fps or 25,
         )
+        out.append(Limitation.said("frame_rate_assumed", said))
     if info.duration_s is None:
-        out.append(Limitation(code="duration_unknown", message="The file states no duration."))
+        out.append(Limitation.said("duration_unknown", phrase("The file states no duration.")))
     return out
 
 
@@ -155,3 +166,7 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         yield
     finally:
         timings[stage] = round((time.perf_counter() - started) * 1000, 2)
+
+
+def _limitation(code: str, text: str, said: Phrase | None) -> Limitation:
+    return Limitation.said(code, said) if said else Limitation(code=code, message=text)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .frames import Frames, FrameSpec
+from .phrase import Phrase
 from .report import Evidence, MediaInfo
 from .settings import Settings
 
@@ -42,10 +43,12 @@ class Check:
     def run(self, media: Media) -> Evidence:
         raise NotImplementedError
 
-    def evidence(self, finding: str, summary: str, log_lr: float = 0.0, **fields: Any) -> Evidence:
+    def evidence(
+        self, finding: str, summary: Phrase, log_lr: float = 0.0, **fields: Any
+    ) -> Evidence:
         """Evidence from this check with status ``ok``; ``fields`` fill the rest."""
         fields.setdefault("status", "ok")
-        return Evidence(check=self.name, finding=finding, summary=summary, log_lr=log_lr, **fields)
+        return Evidence.said(self.name, finding, summary, log_lr=log_lr, **fields)
 
 
 def register_check(name: str):

@@ -4,6 +4,7 @@ The JSON schema of ``Report`` is versioned: ``schema/report.schema.json`` holds 
 when it goes stale. Regenerate it with ``verity schema > schema/report.schema.json``.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
@@ -11,7 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+from .phrase import Phrase
+
+SCHEMA_VERSION = "1.1"  # 1.1: phrases beside the English sentences
 
 try:
     VERITY_VERSION = version("verity")
@@ -46,13 +49,32 @@ class Evidence(_Model):
     status: Literal["ok", "not_applicable", "error"]
     finding: str = Field(description="short machine code, e.g. ai_declared, absent, no_signal")
     log_lr: float = 0.0
-    summary: str = Field(description="one sentence a journalist can read")
+    summary: str = Field(description="one sentence a journalist can read (English)")
+    summary_phrase: Phrase | None = Field(
+        None, description="the summary as a template and its values, to render in any language"
+    )
     details: dict[str, Any] = Field(default_factory=dict)
     generators: dict[str, float] = Field(default_factory=dict)
     segments: list[Segment] = Field(default_factory=list)
     limitations: list[str] = Field(
         default_factory=list, description="what this check could not see, for the Report"
     )
+    limitation_phrases: list[Phrase] = Field(default_factory=list)
+
+    @classmethod
+    def said(
+        cls, check: str, finding: str, summary: Phrase, limitations: Sequence[Phrase] = (), **fields
+    ) -> "Evidence":
+        """Evidence whose summary and limitations are phrases, kept with their English text."""
+        return cls(
+            check=check,
+            finding=finding,
+            summary=str(summary),
+            summary_phrase=summary,
+            limitations=[str(p) for p in limitations],
+            limitation_phrases=list(limitations),
+            **fields,
+        )
 
 
 class ModelInfo(_Model):
@@ -105,6 +127,11 @@ class GeneratorScore(_Model):
 class Limitation(_Model):
     code: str = Field(description="e.g. check_disabled, partial_decode, check_failed")
     message: str
+    phrase: Phrase | None = None
+
+    @classmethod
+    def said(cls, code: str, phrase: Phrase) -> "Limitation":
+        return cls(code=code, message=str(phrase), phrase=phrase)
 
 
 class Report(_Model):

@@ -11,6 +11,7 @@ import c2pa
 
 from ..fusion import C2PA_LOG_LR
 from ..generators import find_by_c2pa
+from ..phrase import Phrase, phrase
 from ..provenance import Credential, Finding, Provenance, read_store
 from ..registry import Check, Media, Needs, register_check
 from ..report import Evidence
@@ -21,21 +22,24 @@ SCAN_BYTES = 8 * 1024 * 1024  # other formats keep the manifest near the start o
 MARKERS = (b"jumb", b"c2pa", b"C2PA", b"provenance")  # JUMBF, C2PA labels, XMP remote references
 
 CREDENTIAL_WORDS = {
-    Credential.TRUSTED: "the signer is on the configured trust list",
-    Credential.UNTRUSTED: "the signer is not on any configured trust list, so anyone could have "
-    "made this certificate",
-    Credential.EXPIRED: "the signing certificate has expired and no trusted timestamp shows it "
-    "was valid when it signed",
-    Credential.REVOKED: "the signing certificate has been revoked",
-    Credential.INVALID: "the credential failed validation",
+    Credential.TRUSTED: phrase("the signer is on the configured trust list"),
+    Credential.UNTRUSTED: phrase(
+        "the signer is not on any configured trust list, so anyone could have made this certificate"
+    ),
+    Credential.EXPIRED: phrase(
+        "the signing certificate has expired and no trusted timestamp shows it was valid when "
+        "it signed"
+    ),
+    Credential.REVOKED: phrase("the signing certificate has been revoked"),
+    Credential.INVALID: phrase("the credential failed validation"),
 }
 SOURCE_TYPE_WORDS = {
-    "trainedAlgorithmicMedia": "made by a generative AI model",
-    "compositeWithTrainedAlgorithmicMedia": "composited with generative AI content",
-    "algorithmicMedia": "made by an algorithm without camera capture",
-    "compositeSynthetic": "composited from synthetic elements",
-    "digitalCapture": "captured by a digital camera",
-    "computationalCapture": "captured by a camera with computational processing",
+    "trainedAlgorithmicMedia": phrase("made by a generative AI model"),
+    "compositeWithTrainedAlgorithmicMedia": phrase("composited with generative AI content"),
+    "algorithmicMedia": phrase("made by an algorithm without camera capture"),
+    "compositeSynthetic": phrase("composited from synthetic elements"),
+    "digitalCapture": phrase("captured by a digital camera"),
+    "computationalCapture": phrase("captured by a camera with computational processing"),
 }
 
 
@@ -59,7 +63,10 @@ class C2paCheck(Check):
         except c2pa.C2paError as e:
             return self.evidence(
                 Finding.UNREADABLE,
-                f"The C2PA reader could not read the file's Content Credentials: {_reason(e)}.",
+                phrase(
+                    "The C2PA reader could not read the file's Content Credentials: {reason}.",
+                    reason=_reason(e),
+                ),
                 details={"error": str(e)[:500]},
             )
         return self._evidence(read_store(store))
@@ -67,8 +74,10 @@ class C2paCheck(Check):
     def _absent(self) -> Evidence:
         return self.evidence(
             Finding.ABSENT,
-            "No Content Credentials (C2PA manifest) in the file; most platforms strip them, so "
-            "this says nothing either way.",
+            phrase(
+                "No Content Credentials (C2PA manifest) in the file; most platforms strip them, "
+                "so this says nothing either way."
+            ),
         )
 
     def _evidence(self, prov: Provenance) -> Evidence:
@@ -76,13 +85,16 @@ class C2paCheck(Check):
         who = _signer_words(signer)
         credential = CREDENTIAL_WORDS[prov.credential]
         if prov.timestamp == "trusted":
-            credential += "; a trusted timestamp dates the signature"
+            credential = phrase(
+                "{credential}; a trusted timestamp dates the signature", credential=credential
+            )
         declared = prov.declared_by
         kind = next(iter(declared.source_types), "") if declared else ""
+        source = SOURCE_TYPE_WORDS.get(kind, kind)
         where = (
             ""
             if declared is prov.active or declared is None
-            else (" in an ingredient it was made from")
+            else phrase(" in an ingredient it was made from")
         )
         if prov.finding is Finding.TAMPERED:
             bad = sorted(
@@ -92,24 +104,37 @@ class C2paCheck(Check):
                     if c["kind"] == "failure" and c["code"].endswith((".mismatch", ".missing"))
                 }
             )
-            said = f" It declares the content {SOURCE_TYPE_WORDS.get(kind, kind)}." if kind else ""
-            summary = (
-                f"Content Credentials signed by {who} no longer match the file: the content was "
-                f"altered after signing ({', '.join(bad)}). This is neither proof of generation "
-                f"nor of authenticity.{said}"
+            said = phrase(" It declares the content {source}.", source=source) if kind else ""
+            summary = phrase(
+                "Content Credentials signed by {who} no longer match the file: the content was "
+                "altered after signing ({codes}). This is neither proof of generation nor of "
+                "authenticity.{said}",
+                who=who,
+                codes=", ".join(bad),
+                said=said,
             )
         elif prov.finding in (Finding.AI_DECLARED, Finding.CAPTURE_DECLARED):
-            via = f" with {declared.claim_generator}" if declared.claim_generator else ""
-            summary = (
-                f"Content Credentials signed by {who}{via} declare the content "
-                f"{SOURCE_TYPE_WORDS.get(kind, kind)}{where} ({kind}); {credential}."
+            tool = declared.claim_generator
+            via = phrase(" with {tool}", tool=tool) if tool else ""
+            summary = phrase(
+                "Content Credentials signed by {who}{via} declare the content {source}{where} "
+                "({kind}); {credential}.",
+                who=who,
+                via=via,
+                source=source,
+                where=where,
+                kind=kind,
+                credential=credential,
             )
         else:
-            actions = ", ".join(a["action"] for a in prov.active.actions) or "no actions"
-            summary = (
-                f"Content Credentials from {prov.active.claim_generator or 'an unnamed tool'}, "
-                f"signed by {who}, record {actions} but declare neither generation nor "
-                f"capture; {credential}."
+            actions = ", ".join(a["action"] for a in prov.active.actions) or phrase("no actions")
+            summary = phrase(
+                "Content Credentials from {tool}, signed by {who}, record {actions} but declare "
+                "neither generation nor capture; {credential}.",
+                tool=prov.active.claim_generator or phrase("an unnamed tool"),
+                who=who,
+                actions=actions,
+                credential=credential,
             )
         log_lr = C2PA_LOG_LR.get((prov.finding.value, prov.credential.value), 0.0)
         return self.evidence(
@@ -188,24 +213,24 @@ def _nesting_ok(f, start: int, end: int, depth: int) -> bool:
     return True
 
 
-def _signer_words(signer: dict) -> str:
+def _signer_words(signer: dict) -> str | Phrase:
     issuer, name = signer.get("issuer"), signer.get("common_name")
     if issuer and name and issuer != name:
         return f"{issuer} ({name})"
-    return issuer or name or "an unnamed signer"
+    return issuer or name or phrase("an unnamed signer")
 
 
-def _reason(error: Exception) -> str:
+def _reason(error: Exception) -> str | Phrase:
     text = str(error)
     if "remote" in text.lower():
-        return (
+        return phrase(
             "the manifest is stored remotely and fetching it is switched off (it would tell "
             "the server which file you are checking)"
         )
     if "prerelease" in text.lower():
-        return "it uses a pre-1.0 C2PA format"
+        return phrase("it uses a pre-1.0 C2PA format")
     if "algorithm" in text.lower():
-        return "it is signed with an unknown algorithm"
+        return phrase("it is signed with an unknown algorithm")
     return text.split(":", 1)[-1].strip()[:200] or type(error).__name__
 
 
@@ -228,7 +253,7 @@ def _details(prov: Provenance, trust_files: list[str]) -> dict:
                 "label": m.label,
                 "claim_generator": m.claim_generator,
                 "digital_source_types": m.source_types,
-                "signer": _signer_words(m.signer),
+                "signer": str(_signer_words(m.signer)),
             }
             for m in prov.chain[1:]
         ],

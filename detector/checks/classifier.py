@@ -19,6 +19,7 @@ from ..model import (
     window_frames,
     window_tubes,
 )
+from ..phrase import Phrase, phrase
 from ..registry import Check, Media, Needs, register_check
 from ..report import Evidence, ModelInfo, Segment
 
@@ -44,14 +45,20 @@ class Classifier(Check):
 
     def run(self, media: Media) -> Evidence:
         if self.model is None:
-            return self._not_run(f"The classifier did not run: {self.problem}")
+            return self._not_run(
+                phrase("The classifier did not run: {problem}", problem=self.problem)
+            )
         windows = [w for w in media.frames.windows if w]
         if not windows:
-            return self._not_run("The classifier did not run: no window of frames was decoded.")
+            return self._not_run(
+                phrase("The classifier did not run: no window of frames was decoded.")
+            )
         if len({id(f) for w in windows for f in w}) == 1:
             return self._not_run(
-                "The classifier did not run: the file holds a single frame, and it judges how "
-                "frames change over time.",
+                phrase(
+                    "The classifier did not run: the file holds a single frame, and it judges "
+                    "how frames change over time."
+                ),
                 "single_frame",
             )
         card = self.model.card
@@ -83,10 +90,17 @@ class Classifier(Check):
         top = max(attribution, key=attribution.get) if attribution else None
         return self.evidence(
             "generated_look" if flagged else "no_signal",
-            f"The classifier ({card.name} {card.version}) scores the video {probability:.0%} "
-            f"generated-looking over {len(windows)} windows ({min(scores):.0%} to "
-            f"{max(scores):.0%}){f', most like {top}' if top and flagged else ''}. "
-            f"{_weight(card)}",
+            phrase(
+                "The classifier ({model}) scores the video {probability:.0%} generated-looking "
+                "over {windows} windows ({low:.0%} to {high:.0%}){like}. {weight}",
+                model=f"{card.name} {card.version}",
+                probability=probability,
+                windows=len(windows),
+                low=min(scores),
+                high=max(scores),
+                like=phrase(", most like {name}", name=top) if top and flagged else "",
+                weight=_weight(card),
+            ),
             log_lr,
             segments=segments,
             generators=attribution if flagged else {},
@@ -109,23 +123,24 @@ class Classifier(Check):
             },
         )
 
-    def _not_run(self, reason: str, finding: str = "") -> Evidence:
-        return Evidence(
-            check=self.name,
-            status="not_applicable",
-            finding=finding or ("no_model" if self.model is None else "no_frames"),
-            summary=reason,
+    def _not_run(self, reason: Phrase, finding: str = "") -> Evidence:
+        return Evidence.said(
+            self.name,
+            finding or ("no_model" if self.model is None else "no_frames"),
+            reason,
             limitations=[reason],
+            status="not_applicable",
         )
 
 
-def _weight(card: ModelCard) -> str:
+def _weight(card: ModelCard) -> Phrase:
     cap = card.calibration.max_log_lr
     if cap is None:
-        return "Its card gives no cross-validated weight, so it counts for little."
-    return (
-        f"On generators it never saw it earned a likelihood ratio of {np.exp(cap):.1f}:1 at "
-        "1 % false alarms, the most it may count for here (see its card)."
+        return phrase("Its card gives no cross-validated weight, so it counts for little.")
+    return phrase(
+        "On generators it never saw it earned a likelihood ratio of {ratio:.1f}:1 at 1 % false "
+        "alarms, the most it may count for here (see its card).",
+        ratio=float(np.exp(cap)),
     )
 
 

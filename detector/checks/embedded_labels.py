@@ -19,6 +19,7 @@ from ..fusion import (
     TC260_UNKNOWN_LABEL_LOG_LR,
 )
 from ..generators import find_by_text
+from ..phrase import phrase
 from ..provenance import AI_SOURCE_TYPES, CAPTURE_SOURCE_TYPES
 from ..registry import Check, Media, Needs, register_check
 from ..report import Evidence
@@ -41,8 +42,10 @@ class EmbeddedLabelsCheck(Check):
             return self._iptc(source_types)
         return self.evidence(
             "absent",
-            "No AI label in the file's metadata (TC260 AIGC entry, IPTC digital source type); "
-            "platforms often strip these, so their absence says nothing.",
+            phrase(
+                "No AI label in the file's metadata (TC260 AIGC entry, IPTC digital source "
+                "type); platforms often strip these, so their absence says nothing."
+            ),
             details={"xmp_packets": len(packets)},
         )
 
@@ -50,14 +53,22 @@ class EmbeddedLabelsCheck(Check):
         label = _parse_tc260(raw)
         value = str(label.get("Label", "")).strip()
         producer = str(label.get("ContentProducer", "")).strip()
-        meaning = {"1": "AI-generated", "2": "possibly AI-generated", "3": "suspected AI-generated"}
+        meaning = {
+            "1": phrase("AI-generated"),
+            "2": phrase("possibly AI-generated"),
+            "3": phrase("suspected AI-generated"),
+        }
         log_lr = TC260_LABEL_LOG_LR.get(value, TC260_UNKNOWN_LABEL_LOG_LR)
-        said = meaning.get(value, f"an unrecognised label value {value!r}")
-        by = f" by producer {producer}" if producer else ""
+        said = meaning.get(value) or phrase("an unrecognised label value {value!r}", value=value)
+        by = phrase(" by producer {producer}", producer=producer) if producer else ""
         generators = {g.key: 0.9 for g in find_by_text(producer)} if producer else {}
         return self.evidence(
             "ai_declared" if value == "1" else "ai_label",
-            f"The file carries a Chinese TC260 implicit AI label{by} declaring it {said}.",
+            phrase(
+                "The file carries a Chinese TC260 implicit AI label{by} declaring it {said}.",
+                by=by,
+                said=said,
+            ),
             log_lr,
             details={
                 "standard": "GB 45438-2025 (TC260)",
@@ -75,8 +86,11 @@ class EmbeddedLabelsCheck(Check):
         if ai:
             return self.evidence(
                 "ai_declared",
-                f"The file's XMP metadata declares IPTC digital source type {ai[0]} "
-                "(made by a generative model).",
+                phrase(
+                    "The file's XMP metadata declares IPTC digital source type {code} (made by "
+                    "a generative model).",
+                    code=ai[0],
+                ),
                 IPTC_AI_LOG_LR,
                 details=details,
             )
@@ -84,15 +98,21 @@ class EmbeddedLabelsCheck(Check):
         if capture:
             return self.evidence(
                 "capture_declared",
-                f"The file's unsigned XMP metadata declares IPTC digital source type {capture[0]}; "
-                "anyone can write this, so it weighs little.",
+                phrase(
+                    "The file's unsigned XMP metadata declares IPTC digital source type {code}; "
+                    "anyone can write this, so it weighs little.",
+                    code=capture[0],
+                ),
                 IPTC_CAPTURE_LOG_LR,
                 details=details,
             )
         return self.evidence(
             "no_declaration",
-            f"The file's XMP metadata declares IPTC digital source type {codes[0]}, "
-            "which says neither generated nor captured.",
+            phrase(
+                "The file's XMP metadata declares IPTC digital source type {code}, which says "
+                "neither generated nor captured.",
+                code=codes[0],
+            ),
             details=details,
         )
 

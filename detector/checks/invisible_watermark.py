@@ -14,6 +14,7 @@ from ..dwtdct import MIN_PIXELS, READINGS, Tally, frame_scores
 from ..frames import FrameSpec
 from ..fusion import WATERMARK_FOUND_LOG_LR
 from ..generators import watermark_payloads
+from ..phrase import phrase
 from ..registry import Check, Media, Needs, register_check
 from ..report import Evidence
 
@@ -27,7 +28,7 @@ MIN_FRAMES = 4
 # After MIN_FRAMES, a vote whose best payload is this likely by chance alone (before any
 # correction) shows no hint of a mark, and more frames will not make one.
 NO_HINT = 0.05
-LIMIT = (
+LIMIT = phrase(
     "Invisible watermarks do not survive strong compression, resizing or cropping (at H.264 "
     "CRF 20 with x264's default tuning the SVD payload is already erased), so their absence "
     "says nothing."
@@ -43,8 +44,10 @@ class InvisibleWatermarkCheck(Check):
         if not frames or frames[0].rgb.shape[0] * frames[0].rgb.shape[1] < MIN_PIXELS:
             return self.evidence(
                 "not_applicable",
-                "The frames are smaller than 256x256 pixels, where these watermarks are never "
-                "embedded.",
+                phrase(
+                    "The frames are smaller than 256x256 pixels, where these watermarks are "
+                    "never embedded."
+                ),
                 status="not_applicable",
             )
         payloads = watermark_payloads()
@@ -64,16 +67,26 @@ class InvisibleWatermarkCheck(Check):
         if not found:
             return self.evidence(
                 "absent",
-                f"No known invisible generator watermark was decoded from {read} frames "
-                "(payloads of SVD/SDXL, Stable Diffusion 1.x and 2.x, FLUX).",
+                phrase(
+                    "No known invisible generator watermark was decoded from {frames} frames "
+                    "(payloads of SVD/SDXL, Stable Diffusion 1.x and 2.x, FLUX).",
+                    frames=read,
+                ),
                 details=details,
                 limitations=[LIMIT],
             )
         top = found[0]
         return self.evidence(
             "watermark_found",
-            f"The invisible watermark of {top['names']} was decoded: {top['matched']} of "
-            f"{top['bits']} bits match over {read} frames (chance {top['p_chance']:.0e}).",
+            phrase(
+                "The invisible watermark of {names} was decoded: {matched} of {bits} bits match "
+                "over {frames} frames (chance {chance:.0e}).",
+                names=top["names"],
+                matched=top["matched"],
+                bits=top["bits"],
+                frames=read,
+                chance=top["p_chance"],
+            ),
             WATERMARK_FOUND_LOG_LR,
             details=details,
             generators={key: 0.9 for r in found for key in r["generators"]},

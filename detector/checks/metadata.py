@@ -13,6 +13,7 @@ from ..fusion import (
     PROFILE_LOG_LR,
 )
 from ..generators import find_by_encoder, find_by_profile, find_by_text
+from ..phrase import Phrase, join, phrase
 from ..registry import Check, Media, Needs, register_check
 from ..report import Evidence
 
@@ -48,16 +49,16 @@ EDITORS = (
     "lavc",
 )
 PLATFORM_HANDLERS = {
-    "core media video": "Apple's AVFoundation (an iPhone, a Mac, or an app on them)",
-    "iso media file produced by google": "Google (YouTube or an Android export)",
-    "twitter-vork muxer": "X/Twitter's transcoder",
-    "gopro avc": "a GoPro camera",
+    "core media video": phrase("Apple's AVFoundation (an iPhone, a Mac, or an app on them)"),
+    "iso media file produced by google": phrase("Google (YouTube or an Android export)"),
+    "twitter-vork muxer": phrase("X/Twitter's transcoder"),
+    "gopro avc": phrase("a GoPro camera"),
 }
 
 
 @dataclass
 class _Hint:
-    said: str
+    said: Phrase
     log_lr: float = 0.0
 
 
@@ -78,60 +79,81 @@ class MetadataCheck(Check):
         }
         if camera:
             said = " ".join(camera[k] for k in ("make", "model") if k in camera)
-            hints.append(_Hint(f"camera {said} recorded", CAMERA_LOG_LR))
+            hints.append(_Hint(phrase("camera {camera} recorded", camera=said), CAMERA_LOG_LR))
         capture = [k for k in tags if k.split(":")[-1] in CAPTURE_HINT_KEYS]
         if capture:
-            hints.append(_Hint(f"capture keys {', '.join(capture)}", CAPTURE_HINT_LOG_LR))
+            keys = ", ".join(capture)
+            hints.append(_Hint(phrase("capture keys {keys}", keys=keys), CAPTURE_HINT_LOG_LR))
 
         encoders = [v for k, v in tags.items() if k.split(":")[-1] in ("encoder", "software")]
         for encoder in encoders:
             own = find_by_encoder(encoder)
             if own:
                 names = ", ".join(g.name for g in own)
-                hints.append(
-                    _Hint(f"encoder tag {encoder!r}, written by {names}'s pipeline", ENCODER_LOG_LR)
+                said = phrase(
+                    "encoder tag {encoder!r}, written by {names}'s pipeline",
+                    encoder=encoder,
+                    names=names,
                 )
+                hints.append(_Hint(said, ENCODER_LOG_LR))
                 generators.update({g.key: 0.5 for g in own})
             else:
                 editor = next((e for e in EDITORS if e in encoder.lower()), None)
-                note = " (re-encoded: not camera-original)" if editor else ""
-                hints.append(_Hint(f"encoder tag {encoder!r}{note}"))
+                note = phrase(" (re-encoded: not camera-original)") if editor else ""
+                hints.append(
+                    _Hint(phrase("encoder tag {encoder!r}{note}", encoder=encoder, note=note))
+                )
 
         handlers = {v for k, v in tags.items() if k.split(":")[-1] == "handler_name"}
         for handler in sorted(handlers):
             origin = next((o for h, o in PLATFORM_HANDLERS.items() if h in handler.lower()), None)
             if origin:
-                hints.append(_Hint(f"handler {handler!r}, written by {origin}"))
+                hints.append(
+                    _Hint(
+                        phrase(
+                            "handler {handler!r}, written by {origin}",
+                            handler=handler,
+                            origin=origin,
+                        )
+                    )
+                )
         if any("core media" in h.lower() for h in handlers) and not camera:
-            hints.append(_Hint("an Apple writer but no camera make or model"))
+            hints.append(_Hint(phrase("an Apple writer but no camera make or model")))
 
         named = {g.key: g for v in tags.values() for g in find_by_text(v)}
         if named:
             names = ", ".join(g.name for g in named.values())
-            hints.append(_Hint(f"metadata text names {names}", GENERATOR_NAME_LOG_LR))
+            hints.append(
+                _Hint(phrase("metadata text names {names}", names=names), GENERATOR_NAME_LOG_LR)
+            )
             generators.update({key: max(generators.get(key, 0), 0.5) for key in named})
 
         if "comfyui:workflow" in tags:
-            models = tags.get("comfyui:models") or "none named"
+            models = tags.get("comfyui:models") or phrase("none named")
             hints.append(
-                _Hint(f"a ComfyUI workflow is embedded (models: {models})", COMFYUI_LOG_LR)
+                _Hint(
+                    phrase("a ComfyUI workflow is embedded (models: {models})", models=models),
+                    COMFYUI_LOG_LR,
+                )
             )
 
         created = tags.get("creation_time") or tags.get("com.apple.quicktime.creationdate")
         if created:
-            hints.append(_Hint(f"created {created}"))
+            hints.append(_Hint(phrase("created {created}", created=created)))
 
         profiles = find_by_profile(info.width, info.height, info.fps, info.duration_s)
         if profiles:
             names = ", ".join(g.name for g in profiles)
             fps = f"{info.fps:g}" if info.fps else "?"
-            hints.append(
-                _Hint(
-                    f"{info.width}x{info.height} at {fps} fps for {info.duration_s:g} s fits the "
-                    f"output of {names}",
-                    PROFILE_LOG_LR,
-                )
+            said = phrase(
+                "{width}x{height} at {fps} fps for {seconds:g} s fits the output of {names}",
+                width=info.width,
+                height=info.height,
+                fps=fps,
+                seconds=info.duration_s,
+                names=names,
             )
+            hints.append(_Hint(said, PROFILE_LOG_LR))
             for g in profiles:
                 generators.setdefault(g.key, round(0.3 / len(profiles), 3))
 
@@ -139,13 +161,17 @@ class MetadataCheck(Check):
         finding = (
             "generator_hints" if log_lr > 0 else "capture_hints" if log_lr < 0 else "no_signal"
         )
-        said = "; ".join(h.said for h in hints) if hints else "no tags beyond the stream basics"
+        said = (
+            join([h.said for h in hints]) if hints else phrase("no tags beyond the stream basics")
+        )
         return self.evidence(
             finding,
-            f"Container metadata (weak evidence, easy to strip or forge): {said}.",
+            phrase(
+                "Container metadata (weak evidence, easy to strip or forge): {said}.", said=said
+            ),
             log_lr,
             details={
-                "hints": [{"said": h.said, "log_lr": round(h.log_lr, 3)} for h in hints],
+                "hints": [{"said": str(h.said), "log_lr": round(h.log_lr, 3)} for h in hints],
                 "tags": {k: v for k, v in info.tags.items() if k.split(":")[-1] != "xmp"},
             },
             generators=generators,

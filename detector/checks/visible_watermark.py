@@ -17,6 +17,7 @@ from ..frames import Frame, FrameSpec
 from ..fusion import VISIBLE_MARK_LOG_LR
 from ..generators import generators
 from ..ocr import TextBox, normalise, read_text
+from ..phrase import phrase
 from ..registry import Check, Media, Needs, register_check
 from ..report import Evidence
 
@@ -24,6 +25,18 @@ OCR_FRAMES = 3  # first, middle and last of the sampled frames
 EMBLEM = "colour emblem without text"
 EDGE_SHARE = 0.2  # the top and bottom fifth of the frame, where marks are stamped
 FUZZY_MIN_LENGTH = 6  # marks this long may differ from the text by one character
+# where a mark sits (_where's words), as the summaries say it
+WHERE = {
+    "top left": phrase("top left"),
+    "top centre": phrase("top centre"),
+    "top right": phrase("top right"),
+    "middle left": phrase("middle left"),
+    "middle centre": phrase("middle centre"),
+    "middle right": phrase("middle right"),
+    "bottom left": phrase("bottom left"),
+    "bottom centre": phrase("bottom centre"),
+    "bottom right": phrase("bottom right"),
+}
 CN_AI = ("AI", "人工智能")
 CN_MADE = ("生成", "合成")
 
@@ -45,7 +58,9 @@ class VisibleWatermarkCheck(Check):
     def run(self, media: Media) -> Evidence:
         frames = _spread(media.frames.stills, OCR_FRAMES)
         if not frames:
-            return self.evidence("not_applicable", "No frames to read.", status="not_applicable")
+            return self.evidence(
+                "not_applicable", phrase("No frames to read."), status="not_applicable"
+            )
         sightings: list[Sighting] = []
         read = read_text([f.rgb for f in frames], self.settings.threads)
         for frame, boxes in zip(frames, read, strict=True):
@@ -63,30 +78,49 @@ class VisibleWatermarkCheck(Check):
         if marks:
             top = max(marks, key=lambda s: len(s.times))
             name = generators()[top.brand].name if top.brand in generators() else top.label
-            span = f"{min(top.times):.1f} s to {max(top.times):.1f} s"
             return self.evidence(
                 "watermark_found",
-                f'The "{top.label}" mark of {name} is visible at the {top.where} from {span} '
-                f'(read as "{top.text}"). A visible mark can be painted onto real footage or '
-                "cropped away, so it is good but not decisive evidence.",
+                phrase(
+                    'The "{mark}" mark of {name} is visible at the {where} from {start:.1f} s to '
+                    '{end:.1f} s (read as "{text}"). A visible mark can be painted onto real '
+                    "footage or cropped away, so it is good but not decisive evidence.",
+                    mark=top.label,
+                    name=name,
+                    where=WHERE[top.where],
+                    start=min(top.times),
+                    end=max(top.times),
+                    text=top.text,
+                ),
                 VISIBLE_MARK_LOG_LR,
                 details=details,
                 generators={s.brand: 0.8 for s in marks if s.brand in generators()},
             )
         if overlays:
             top = max(overlays, key=lambda s: len(s.times))
-            what = f'Text "{top.text}"' if top.text else f"A {EMBLEM}"
+            what = (
+                phrase('Text "{text}"', text=top.text)
+                if top.text
+                else phrase("A colour emblem without text")
+            )
             return self.evidence(
                 "unidentified_overlay",
-                f"{what} stays at the {top.where} from {min(top.times):.1f} s to "
-                f"{max(top.times):.1f} s but names no known generator; it counts for nothing, "
-                "since news footage carries channel logos too.",
+                phrase(
+                    "{what} stays at the {where} from {start:.1f} s to {end:.1f} s but names no "
+                    "known generator; it counts for nothing, since news footage carries channel "
+                    "logos too.",
+                    what=what,
+                    where=WHERE[top.where],
+                    start=min(top.times),
+                    end=max(top.times),
+                ),
                 details=details,
             )
         return self.evidence(
             "absent",
-            "No generator mark or AI label was read along the frame edges; marks are often "
-            "cropped away, so their absence says nothing.",
+            phrase(
+                "No generator mark or AI label was read along the frame edges; marks are often "
+                "cropped away, so their absence says nothing."
+            ),
             details=details,
         )
 

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # (the tests load only its encoder file). Their real requirements are in pyproject.toml.
 NO_DEPS := rapidocr-onnxruntime==1.4.4 invisible-watermark==0.2.0
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean messages catalogs
 
 # One virtual environment with Verity and its development tools, rebuilt when pyproject changes.
 $(VENV)/.installed: pyproject.toml
@@ -15,6 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/pip install --quiet --no-deps $(NO_DEPS)
+	$(MAKE) --no-print-directory catalogs
 	touch $@
 
 # The tests also train a tiny model: PyTorch, torchvision and timm (the train extra; pip takes
@@ -43,6 +44,19 @@ bench: $(VENV)/.installed-train
 	$(BIN)/python benchmarks/scan_throughput.py
 	$(BIN)/python benchmarks/service_overhead.py
 	$(BIN)/python benchmarks/classifier.py
+
+# Translations (service/i18n.py): `make messages` extracts every marked string into the template
+# and merges it into each language's catalogue (then translate what is new or fuzzy); `make
+# catalogs` compiles them (the install does it; Verity compiles a missing one in memory).
+BABEL_EXTRACT := -F babel.cfg -k phrase -k N_ --no-location --sort-output --project Verity \
+	--copyright-holder "Verity contributors" --msgid-bugs-address "https://verity.invalid/issues"
+messages:
+	$(BIN)/pybabel extract $(BABEL_EXTRACT) -o service/locale/verity.pot .
+	$(BIN)/pybabel update -i service/locale/verity.pot -d service/locale -D verity \
+		--width 100
+
+catalogs:
+	$(BIN)/pybabel -q compile -d service/locale -D verity --statistics
 
 clean:
 	rm -rf $(VENV) .verity verity-report.html

@@ -31,6 +31,7 @@ class Generator:
     key: str
     name: str
     vendor: str
+    name_zh: str = ""  # the name Chinese readers know it by, where it has one (可灵)
     family: str | None = None
     aliases: tuple[str, ...] = ()
     visible_marks: tuple[str, ...] = ()
@@ -50,6 +51,7 @@ def generators() -> dict[str, Generator]:
             key=key,
             name=entry["name"],
             vendor=entry["vendor"],
+            name_zh=entry.get("name_zh", ""),
             family=entry.get("family"),
             aliases=tuple(entry.get("aliases", ())),
             visible_marks=tuple(entry.get("visible_marks", ())),

@@ -36,8 +36,8 @@ def phrase(text: str, /, **args: Value) -> Phrase:
     return Phrase(text=text, args=args)
 
 
-def join(parts: list[Phrase], separator: str = "; ") -> Phrase:
-    """Clauses one after another, each translatable (the separator is punctuation)."""
-    names = [f"p{i}" for i in range(len(parts))]
-    template = separator.join("{" + n + "}" for n in names)
-    return Phrase(text=template, args=dict(zip(names, parts, strict=True)))
+def join(parts: list[Phrase]) -> Phrase:
+    """Clauses in a list, "a; b; c", the separator translated with them."""
+    if len(parts) == 1:
+        return parts[0]
+    return phrase("{first}; {rest}", first=parts[0], rest=join(parts[1:]))

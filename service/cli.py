@@ -26,6 +26,7 @@ from detector.trust import TRUST_FOLDER
 
 from .console import print_report
 from .html_report import picture_times, render_html
+from .i18n import LANGUAGES, UnknownLanguage, Words, language
 from .progress import ScanProgress
 from .scan import ScanError, scan
 from .scan.remote import RemoteAnalyser
@@ -50,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:  # settings that cannot work, a job store whose schema is behind
         print(f"verity: {e}", file=sys.stderr)
         return EXIT_INTERNAL
+    except UnknownLanguage as e:
+        print(f"verity: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
 
@@ -84,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--via", metavar="URL", help="analyse through a running Verity service and its workers"
     )
+    _language_option(scan)
     scan.add_argument(
         "--key",
         default=os.environ.get("VERITY_API_KEY", ""),
@@ -143,7 +148,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _language_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lang",
+        default=os.environ.get("VERITY_LANG", ""),
+        metavar="LANG",
+        help=f"the language of reports: {', '.join(LANGUAGES)} (default: $VERITY_LANG, else en)",
+    )
+
+
+def _words(args: argparse.Namespace) -> Words:
+    """The reader's language; raises UnknownLanguage (main maps it to EXIT_BAD_INPUT)."""
+    return Words(language(args.lang))
+
+
 def _output_options(parser: argparse.ArgumentParser) -> None:
+    _language_option(parser)
     parser.add_argument("--json", action="store_true", help="print each Report as one JSON line")
     parser.add_argument(
         "--html",
@@ -157,6 +177,7 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
+    args.words = _words(args)
     settings = detector.get_settings()
     if args.disable:
         unknown = set(args.disable) - set(detector.registry.check_names())
@@ -186,14 +207,14 @@ def _check_one(path: Path, settings, args, out: Console, err: Console) -> int:
     if args.json:
         print(report.model_dump_json())
     else:
-        print_report(report, out, str(path))
+        print_report(report, out, str(path), args.words)
     if args.html:
         target = args.html
         if len(args.files) > 1:
             target.mkdir(parents=True, exist_ok=True)
             target = target / f"{path.stem}-{report.media.sha256[:8]}.html"
         thumbnails = key_frame_thumbnails(path, picture_times(report), settings)
-        target.write_text(render_html(report, thumbnails), encoding="utf-8")
+        target.write_text(render_html(report, thumbnails, args.words), encoding="utf-8")
         if not args.json:
             out.print(f"HTML report: {target}", style="dim")
     return EXIT_OK
@@ -227,6 +248,7 @@ def _scan(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("verity: --workers must be at least 1", file=sys.stderr)
         return EXIT_BAD_INPUT
+    words = _words(args)
     err = Console(stderr=True)
     with ScanProgress(err) as progress:
         try:
@@ -239,6 +261,7 @@ def _scan(args: argparse.Namespace) -> int:
                 progress.update,
                 via=RemoteAnalyser(args.via, args.key) if args.via is not None else None,
                 s3_endpoint_url=get_service_settings().s3_endpoint_url,
+                words=words,
             )
         except ScanError as e:
             print(f"verity: {e}", file=sys.stderr)

@@ -1,11 +1,12 @@
-"""A Report for the terminal, with rich."""
+"""A Report for the terminal, with rich, in the reader's language."""
 
 from rich.console import Console
 from rich.text import Text
 
 from detector.report import Report, Verdict
 
-from .present import VERDICT_MEANING, generator_name, headline, strength
+from .i18n import Words
+from .present import check_name, generator_name, headline, strength, summary, verdict_meaning
 
 _STYLE = {
     Verdict.LIKELY_FABRICATED: "bold red",
@@ -14,32 +15,52 @@ _STYLE = {
 }
 
 
-def print_report(report: Report, console: Console, path: str) -> None:
+def print_report(report: Report, console: Console, path: str, words: Words | None = None) -> None:
     """Verdict, likelihood, one line per evidence, limitations."""
+    words = words or Words()
+    _ = words._
     media = report.media
     console.print(Text(path, style="bold"))
-    console.print(Text(headline(report), style=_STYLE[report.verdict]))
-    console.print(VERDICT_MEANING[report.verdict], style="dim")
+    console.print(Text(headline(report, words), style=_STYLE[report.verdict]))
+    console.print(verdict_meaning(report.verdict, words), style="dim")
     for e in report.evidence:
         console.print(
             Text.assemble(
-                ("  • ", "dim"), (e.check, "bold"), f"  {e.finding}  ", (f"({strength(e)})", "dim")
+                ("  • ", "dim"),
+                (check_name(e.check, words), "bold"),
+                f"  {e.finding}  ",
+                (f"({strength(e, words)})", "dim"),
             )
         )
-        console.print(Text("    " + e.summary))
+        console.print(Text("    " + summary(e, words)))
     if report.generators:
         names = ", ".join(
-            f"{generator_name(g.name)} ({g.probability:.0%})" for g in report.generators
+            f"{generator_name(g.name, words)} ({g.probability:.0%})" for g in report.generators
         )
-        console.print(f"Generator hints: {names}")
+        console.print(_("Generator hints: {names}").format(names=names))
     for limitation in report.limitations:
-        console.print(f"Not checked: {limitation.message}", style="yellow")
+        said = words.say(limitation.phrase, limitation.message)
+        console.print(_("Not checked: {limitation}").format(limitation=said), style="yellow")
     sampling = report.sampling
-    duration = f"{media.duration_s:g} s" if media.duration_s is not None else "unknown length"
+    duration = (
+        _("{seconds:g} s").format(seconds=media.duration_s)
+        if media.duration_s is not None
+        else _("unknown length")
+    )
     console.print(
-        f"{media.width}x{media.height}, {media.codec} in {media.container}, {duration}; "
-        f"frames seen {sampling.span_start_s:g}-{sampling.span_end_s:g} s "
-        f"({sampling.frames_decoded} decoded)",
+        _(
+            "{width}x{height}, {codec} in {container}, {duration}; frames seen {start:g}-{end:g} s "
+            "({decoded} decoded)"
+        ).format(
+            width=media.width,
+            height=media.height,
+            codec=media.codec,
+            container=media.container,
+            duration=duration,
+            start=sampling.span_start_s,
+            end=sampling.span_end_s,
+            decoded=sampling.frames_decoded,
+        ),
         style="dim",
     )
     console.print(

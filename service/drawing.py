@@ -4,7 +4,8 @@ the templates draw it as SVG and boxes, on the server, with no script."""
 
 import math
 
-from detector.report import Report
+from detector.fusion import LIKELY_FABRICATED_AT, NO_EVIDENCE_BELOW
+from detector.report import Report, Verdict
 
 WIDTH, HEIGHT = 640, 150  # the drawing, in SVG units
 LEFT, RIGHT, TOP, BOTTOM = 40, 10, 10, 30  # room for the axes' labels
@@ -29,7 +30,12 @@ def timeline(report: Report, frame_times: list[float]) -> dict | None:
 
     threshold = _threshold(report)
     bars = []
-    for s in report.timeline:
+    segments = sorted(report.timeline, key=lambda s: s.start_s)
+    starts = [s.start_s for s in segments[1:]] + [math.inf]
+    for s, next_start in zip(segments, starts, strict=True):
+        # windows of a short clip overlap: each bar stops where the next window starts, so
+        # that every bar stays visible (and clickable); its title keeps the whole window
+        shown_end = min(s.end_s, next_start) if next_start > s.start_s else s.end_s
         above = threshold is not None and s.score >= threshold
         nearest = (
             min(range(len(frame_times)), key=lambda i: abs(frame_times[i] - s.start_s))
@@ -40,7 +46,7 @@ def timeline(report: Report, frame_times: list[float]) -> dict | None:
             {
                 "x": x(s.start_s),
                 "y": y(s.score),
-                "width": max(x(s.end_s) - x(s.start_s), 3.0),
+                "width": max(x(shown_end) - x(s.start_s) - 1, 3.0),
                 "height": round(TOP + plot_h - y(s.score), 1),
                 "start_s": s.start_s,
                 "end_s": s.end_s,
@@ -87,7 +93,7 @@ def outlines(report: Report) -> list[tuple[tuple[float, float], dict]]:
                 found.append(((min(times) - MARK_SLACK_S, max(times) + MARK_SLACK_S), outline))
         elif evidence.check == "classifier":
             for region in evidence.details.get("regions", []):
-                label = f"model {region['score']:.0%}"
+                label = f"{region['score']:.0%}"
                 outline = _box(region["box"], width, height, label, "region")
                 found.append(((region["start_s"] - 1e-3, region["end_s"] + 1e-3), outline))
     return found
@@ -119,3 +125,66 @@ def _tick_step(end: float) -> float:
 
 def _arange(start: float, stop: float, step: float) -> list[float]:
     return [round(start + i * step, 6) for i in range(int((stop - start) / step) + 1)]
+
+
+HISTOGRAM_BINS = 10
+
+
+def histogram(likelihoods: list[float]) -> dict:
+    """Files per tenth of likelihood, as bars on axes: likelihood in percent along the bottom,
+    number of files up the side (ticks at round counts), and under the axis a strip coloured
+    by the verdict each likelihood gets (fusion's cut-offs)."""
+    counts = [0] * HISTOGRAM_BINS
+    for value in likelihoods:
+        counts[min(int(value * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
+    top = max(counts) or 1
+    step = max(1, int(_tick_step(top * 2)))  # whole files, about four ticks up the side
+    ceiling = step * math.ceil(top / step)
+    width, height = 480, 196
+    left, right, upper, bottom = 44, 24, 10, 46
+    plot_w, plot_h = width - left - right, height - upper - bottom
+    bar_w = plot_w / HISTOGRAM_BINS
+
+    def y(count: float) -> float:
+        return round(upper + plot_h * (1 - count / ceiling), 1)
+
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "bottom": upper + plot_h,
+        "bars": [
+            {
+                "x": round(left + i * bar_w + 1, 1),
+                "y": y(n),
+                "width": round(bar_w - 2, 1),
+                "height": round(upper + plot_h - y(n), 1),
+                "count": n,
+                "low": i * 100 // HISTOGRAM_BINS,
+                "high": (i + 1) * 100 // HISTOGRAM_BINS,
+            }
+            for i, n in enumerate(counts)
+        ],
+        "x_ticks": [
+            {"x": round(left + i * bar_w, 1), "label": f"{i * 100 // HISTOGRAM_BINS}"}
+            for i in range(0, HISTOGRAM_BINS + 1, 2)
+        ],
+        "y_ticks": [{"y": y(c), "label": str(c)} for c in range(0, ceiling + 1, step)],
+        "bands": [
+            {
+                "x": round(left + plot_w * low, 1),
+                "width": round(plot_w * (high - low), 1),
+                "verdict": v,
+            }
+            for low, high, v in VERDICT_BANDS
+        ],
+    }
+
+
+# where fusion puts each verdict on the likelihood scale
+VERDICT_BANDS = (
+    (0.0, NO_EVIDENCE_BELOW, Verdict.NO_EVIDENCE_OF_FABRICATION),
+    (NO_EVIDENCE_BELOW, LIKELY_FABRICATED_AT, Verdict.INCONCLUSIVE),
+    (LIKELY_FABRICATED_AT, 1.0, Verdict.LIKELY_FABRICATED),
+)

@@ -7,20 +7,36 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from detector.report import Report
+from detector.report import Report, Verdict
 from detector.thumbnails import Thumbnail
 
-from .drawing import outlines, timeline
-from .present import VERDICT_MEANING, generator_name, headline, strength
+from .drawing import histogram, outlines, timeline
+from .i18n import LANGUAGES, N_, Words
+from .present import (
+    check_name,
+    generator_name,
+    headline,
+    strength,
+    summary,
+    verdict_meaning,
+    verdict_words,
+)
 
 
 @cache
-def environment() -> Environment:
+def environment(lang: str = "en") -> Environment:
+    """The templates, with ``_`` speaking ``lang`` (one environment per language, so that
+    requests in different languages never share gettext state)."""
     # Autoescaping is what keeps a title tag like "<script>" in a video file harmless.
-    return Environment(
+    env = Environment(
         loader=PackageLoader("service", "templates"),
         autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
     )
+    words = Words(lang)
+    env.install_gettext_translations(words.translations, newstyle=True)
+    env.globals.update(words=words, languages=LANGUAGES)
+    return env
 
 
 PICTURES = 8  # key frames shown in a report
@@ -34,20 +50,33 @@ def picture_times(report: Report) -> list[float]:
     return sorted({times[round(i * (len(times) - 1) / (PICTURES - 1))] for i in range(PICTURES)})
 
 
-def render_html(report: Report, thumbnails: Sequence[Thumbnail] = ()) -> str:
+def render_html(
+    report: Report, thumbnails: Sequence[Thumbnail] = (), words: Words | None = None
+) -> str:
     """The report page; ``thumbnails`` are key frames to show inline."""
-    return environment().get_template("report.html").render(report_context(report, thumbnails))
+    words = words or Words()
+    template = environment(words.lang).get_template("report.html")
+    return template.render(report_context(report, words, thumbnails))
 
 
-def report_context(report: Report, thumbnails: Sequence[Thumbnail] = ()) -> dict:
+def report_context(report: Report, words: Words, thumbnails: Sequence[Thumbnail] = ()) -> dict:
     """What the report templates need; the web result page renders the same body."""
     boxes = outlines(report)
     return {
         "report": report,
-        "headline": headline(report),
-        "meaning": VERDICT_MEANING[report.verdict],
-        "strengths": [strength(e) for e in report.evidence],
-        "generator_names": {g.name: generator_name(g.name) for g in report.generators},
+        "headline": headline(report, words),
+        "meaning": verdict_meaning(report.verdict, words),
+        "evidence": [
+            {
+                "e": e,
+                "name": check_name(e.check, words),
+                "strength": strength(e, words),
+                "summary": summary(e, words),
+            }
+            for e in report.evidence
+        ],
+        "limitations": [words.say(lim.phrase, lim.message) for lim in report.limitations],
+        "generator_names": {g.name: generator_name(g.name, words) for g in report.generators},
         "timeline": timeline(report, [t.time_s for t in thumbnails]),
         "thumbnails": [
             {
@@ -84,22 +113,36 @@ def thumbnails_from_json(text: str | None) -> list[Thumbnail]:
     ]
 
 
-def render_scan_index(rows: list[dict], status_counts: dict[str, int]) -> str:
-    """The summary page of a scan: counts, a histogram of likelihoods, a sortable table."""
+def render_scan_index(rows: list[dict], status_counts: dict[str, int], words: Words) -> str:
+    """The summary page of a scan: counts, a histogram of likelihoods with its axes, and a
+    table to sort and filter, one row per file with its key frame and a link to its report."""
     verdicts: dict[str, int] = {}
-    histogram = [0] * 10
     for row in rows:
-        if row["verdict"]:
+        if row.get("verdict"):
             verdicts[row["verdict"]] = verdicts.get(row["verdict"], 0) + 1
-            histogram[min(int(float(row["likelihood"]) * 10), 9)] += 1
+    likelihoods = [float(row["likelihood"]) for row in rows if row.get("likelihood")]
     return (
-        environment()
+        environment(words.lang)
         .get_template("scan.html")
         .render(
             rows=rows,
-            verdict_counts=sorted(verdicts.items()),
-            status_counts=sorted(status_counts.items()),
-            histogram=histogram,
-            histogram_top=max(histogram) or 1,
+            verdict_counts=[
+                (code, verdict_words(code, words), n) for code, n in sorted(verdicts.items())
+            ],
+            status_counts=[
+                (words._(SCAN_STATUSES.get(name, name)), n)
+                for name, n in sorted(status_counts.items())
+            ],
+            histogram=histogram(likelihoods),
+            band_names={v: verdict_words(v, words) for v in Verdict},
+            band_colours=BAND_COLOURS,
         )
     )
+
+
+BAND_COLOURS = {
+    Verdict.LIKELY_FABRICATED: "#c62828",
+    Verdict.INCONCLUSIVE: "#d4a72c",
+    Verdict.NO_EVIDENCE_OF_FABRICATION: "#2e7d32",
+}
+SCAN_STATUSES = {"done": N_("analysed"), "failed": N_("failed"), "skipped": N_("not a video")}

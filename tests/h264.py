@@ -5,9 +5,14 @@ from fractions import Fraction
 import av
 
 
-def write_h264(path, frames, *, fps: int, crf: int, preset: str = "veryfast", tune=None):
-    """Encode RGB ``frames`` (an iterable of height x width x 3 uint8 arrays) to ``path``."""
-    with av.open(str(path), "w") as out:
+def write_h264(
+    path, frames, *, fps: int, crf: int, preset: str = "veryfast", tune=None, metadata=None
+):
+    """Encode RGB ``frames`` (an iterable of height x width x 3 uint8 arrays) to ``path``;
+    ``metadata`` goes into the container as make_clip puts it (MP4 keys, use_metadata_tags)."""
+    options = {"movflags": "use_metadata_tags"} if metadata else {}
+    with av.open(str(path), "w", options=options) as out:
+        out.metadata.update(metadata or {})
         stream = None
         for i, rgb in enumerate(frames):
             if stream is None:

@@ -138,8 +138,8 @@ def _weight(card: ModelCard) -> Phrase:
     if cap is None:
         return phrase("Its card gives no cross-validated weight, so it counts for little.")
     return phrase(
-        "On generators it never saw it earned a likelihood ratio of {ratio:.1f}:1 at 1 % false "
-        "alarms, the most it may count for here (see its card).",
+        "On generators it never saw it earned a likelihood ratio of {ratio:.1f}:1 at a "
+        "false-alarm rate of 1 %, the most it may count for here (see its card).",
         ratio=float(np.exp(cap)),
     )
 

@@ -17,7 +17,7 @@ from ..html_report import render_html, thumbnails_from_json
 from ..intake import Received, Rejected, receive_upload
 from ..store import DONE, QUEUED, RUNNING, ApiKey, Job
 from ..tasks import TASK
-from .deps import KeyDep, Services, ServicesDep
+from .deps import KeyDep, Services, ServicesDep, reader_words
 from .models import AnalysisList, AnalysisOut, Problem, UrlSubmission
 
 router = APIRouter(prefix="/v1/analyses", tags=["analyses"])
@@ -116,15 +116,18 @@ async def status(analysis_id: str, key: KeyDep, svc: ServicesDep) -> AnalysisOut
     response_class=HTMLResponse,
     responses={**_ERRORS, 409: _problem("not done yet")},
 )
-async def report_page(analysis_id: str, key: KeyDep, svc: ServicesDep) -> HTMLResponse:
-    """The Report as a page for an editor."""
+async def report_page(
+    analysis_id: str, request: Request, key: KeyDep, svc: ServicesDep
+) -> HTMLResponse:
+    """The Report as a page for an editor, in the language of ``?lang=`` (en, zh) or else of
+    the Accept-Language header."""
     job = await _own_job(svc, analysis_id, key)
     shown = await run_in_threadpool(view, svc, job)
     if shown.report is None:
         raise HTTPException(409, f"the analysis is {shown.state}, there is no report yet")
     analysis = await run_in_threadpool(svc.store.analysis, job.sha256, job.pipeline)
     pictures = thumbnails_from_json(analysis.pictures if analysis else None)
-    return HTMLResponse(render_html(shown.report, pictures))
+    return HTMLResponse(render_html(shown.report, pictures, reader_words(request)))
 
 
 @router.delete("/{analysis_id}", status_code=204, responses=_ERRORS)

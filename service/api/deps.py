@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..blobs import Blobs
 from ..fetch import FetchPolicy
+from ..i18n import UnknownLanguage, Words, language, negotiate
 from ..keys import authenticate
 from ..ratelimit import RateLimiter
 from ..sessions import COOKIE, verify
@@ -85,3 +86,18 @@ def same_origin(request: Request) -> bool:
 
 ServicesDep = Annotated[Services, Depends(services)]
 KeyDep = Annotated[ApiKey, Depends(api_key)]
+
+
+LANG_COOKIE = "verity_lang"
+
+
+def reader_words(request: Request) -> Words:
+    """The reader's language: ``?lang=`` (the page's switch), else the cookie the switch set,
+    else the browser's Accept-Language; English when none of them names a language Verity has."""
+    for chosen in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        try:
+            if chosen:
+                return Words(language(chosen))
+        except UnknownLanguage:
+            continue
+    return Words(negotiate(request.headers.get("accept-language")))

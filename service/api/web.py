@@ -13,11 +13,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..html_report import environment, report_context, thumbnails_from_json
+from ..i18n import N_, Words
 from ..keys import authenticate
-from ..present import VERDICT_WORDS, percent
+from ..present import percent, verdict_words
 from ..sessions import COOKIE, LIFETIME_S, sign
 from .analyses import view
-from .deps import Services, ServicesDep, same_origin, session_key
+from .deps import LANG_COOKIE, Services, ServicesDep, reader_words, same_origin, session_key
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,14 +33,29 @@ SECURITY_HEADERS = {
 }
 
 
-def render_page(template: str, status: int = 200, **context) -> HTMLResponse:
-    html = environment().get_template(template).render(**context)
-    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+STATES = {
+    "queued": N_("queued"),
+    "running": N_("running"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+}
+
+
+def render_page(
+    request: Request, template: str, status: int = 200, words: Words | None = None, **context
+) -> HTMLResponse:
+    """A page in the reader's language; a language chosen with ``?lang=`` is remembered."""
+    words = words or reader_words(request)
+    html = environment(words.lang).get_template(template).render(**context)
+    response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+    if request.query_params.get("lang") == words.lang:
+        response.set_cookie(LANG_COOKIE, words.lang, max_age=365 * 86400, samesite="lax")
+    return response
 
 
 def _sign_in(request: Request, error: str = "", status: int = 200) -> HTMLResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return render_page("web/login.html", status, key=None, next=target, error=error)
+    return render_page(request, "web/login.html", status, key=None, next=target, error=error)
 
 
 @router.get("/")
@@ -48,11 +64,15 @@ async def home(request: Request, svc: ServicesDep) -> HTMLResponse:
     if key is None:
         return _sign_in(request)
     jobs = await run_in_threadpool(svc.store.jobs_of, key.id, 50)
+    words = reader_words(request)
     return render_page(
+        request,
         "web/index.html",
+        words=words,
         key=key,
         history=jobs,
-        verdicts=await run_in_threadpool(_verdicts, svc, jobs),
+        states={state: words._(text) for state, text in STATES.items()},
+        verdicts=await run_in_threadpool(_verdicts, svc, jobs, words),
         max_mb=svc.settings.max_upload_bytes // 2**20,
         url="",
     )
@@ -70,7 +90,7 @@ async def login(
     found = await run_in_threadpool(authenticate, svc.store, key.strip())
     if found is None:
         return render_page(
-            "web/login.html", 401, key=None, next=next, error="Unknown or revoked key."
+            request, "web/login.html", 401, key=None, next=next, error=N_("Unknown or revoked key.")
         )
     response = RedirectResponse(_local(next), status_code=303)
     response.set_cookie(
@@ -100,6 +120,7 @@ async def check(request: Request, svc: ServicesDep, url: str = "", page: str = "
     if key is None:
         return _sign_in(request)
     return render_page(
+        request,
         "web/check.html",
         key=key,
         url=url[:4096],
@@ -129,33 +150,40 @@ async def result(analysis_id: str, request: Request, svc: ServicesDep) -> HTMLRe
         return _sign_in(request)
     job = await run_in_threadpool(svc.store.job, analysis_id, key.id)
     if job is None:
-        return render_page("web/base.html", 404, key=key)
+        return render_page(request, "web/base.html", 404, key=key)
     shown = await run_in_threadpool(view, svc, job)
+    words = reader_words(request)
     context = {}
     if shown.report is not None:
         analysis = await run_in_threadpool(svc.store.analysis, job.sha256, job.pipeline)
         pictures = thumbnails_from_json(analysis.pictures if analysis else None)
-        context = report_context(shown.report, pictures)
-    return render_page("web/result.html", key=key, analysis=shown, **context)
+        context = report_context(shown.report, words, pictures)
+    return render_page(request, "web/result.html", words=words, key=key, analysis=shown, **context)
 
 
 @router.get("/bookmarklet")
 async def bookmarklet(request: Request, svc: ServicesDep) -> HTMLResponse:
     origin = str(request.base_url).rstrip("/")
+    words = reader_words(request)
     return render_page(
+        request,
         "web/bookmarklet.html",
+        words=words,
         key=await session_key(request, svc),
         origin=origin,
-        bookmarklet=bookmarklet_href(origin),
+        bookmarklet=bookmarklet_href(origin, words),
     )
 
 
-def bookmarklet_href(origin: str) -> str:
-    """The ``javascript:`` link, with this service's address written in."""
+def bookmarklet_href(origin: str, words: Words | None = None) -> str:
+    """The ``javascript:`` link, with this service's address and the translations of its
+    messages written in."""
+    words = words or Words()
     source = resources.files("service").joinpath("static/bookmarklet.js").read_text()
     lines = [line.strip() for line in source.splitlines()]
     code = " ".join(line for line in lines if line and not line.startswith("//"))
     code = code.replace("__VERITY__", json.dumps(origin))
+    code = code.replace("__WORDS__", words.script_words("bookmarklet.js"))
     return "javascript:" + quote(code, safe="(){}[];,:=!&|+-*/.'\"?<>$^_~ ")
 
 
@@ -169,7 +197,7 @@ async def _signed_in_job(request: Request, svc: Services, analysis_id: str):
     return job
 
 
-def _verdicts(svc: Services, jobs) -> dict[str, str]:
+def _verdicts(svc: Services, jobs, words: Words) -> dict[str, str]:
     """The verdict of each finished job in a history list, from its stored Report."""
     verdicts = {}
     for job in jobs:
@@ -178,8 +206,8 @@ def _verdicts(svc: Services, jobs) -> dict[str, str]:
         analysis = svc.store.analysis(job.sha256, job.pipeline)
         if analysis is not None and analysis.report:
             data = json.loads(analysis.report)
-            words = VERDICT_WORDS.get(data["verdict"], data["verdict"])
-            verdicts[job.id] = f"{words} ({percent(data['fabrication_likelihood'])})"
+            said = verdict_words(data["verdict"], words)
+            verdicts[job.id] = f"{said} ({percent(data['fabrication_likelihood'])})"
     return verdicts
 
 

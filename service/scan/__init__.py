@@ -24,7 +24,10 @@ from pathlib import Path
 from detector import MediaError, Settings, analyze
 from detector.probe import file_sha256
 from detector.sniff import sniff
+from detector.thumbnails import key_frame_thumbnails
 
+from ..html_report import picture_times, thumbnails_to_json
+from ..i18n import Words
 from .errors import ScanError
 from .outputs import write_outputs
 from .remote import RemoteAnalyser
@@ -48,8 +51,10 @@ def scan(
     progress: Progress | None = None,
     via: RemoteAnalyser | None = None,
     s3_endpoint_url: str = "",
+    words: Words | None = None,
 ) -> dict[str, int]:
-    """Scan ``paths`` into ``out``; return the counts by status. Raises ScanError."""
+    """Scan ``paths`` into ``out``, its pages in ``words``' language; return the counts by
+    status. Raises ScanError."""
     sources = Sources([str(p) for p in paths], out / "tmp", s3_endpoint_url)
     sources.check()
     if via is not None:
@@ -67,7 +72,7 @@ def scan(
         runner = _Runner(workers, settings, via)
         _run(sources, state, runner, progress or (lambda event, counts: None))
     finally:
-        write_outputs(state, out)
+        write_outputs(state, out, words)
         counts = state.counts()
         state.close()
     return counts
@@ -156,13 +161,17 @@ def _collect(flying, waiting, record, runner: _Runner, sources: Sources, progres
         entry = flying.pop(future)
         sources.release(entry)
         try:
-            status, payload = future.result()
+            status, payload, pictures = future.result()
         except BrokenProcessPool:
-            status, payload = "failed", "the analysing process died (a decoder crash?)"
+            status, payload, pictures = (
+                "failed",
+                "the analysing process died (a decoder crash?)",
+                None,
+            )
             broken = True
         for copy in [entry, *waiting.pop(entry.sha256, [])]:
             if status == "done":
-                record(copy, "done", sha256=entry.sha256, report_json=payload)
+                record(copy, "done", sha256=entry.sha256, report_json=payload, pictures=pictures)
             else:
                 record(copy, "failed", sha256=entry.sha256, error=payload)
         progress("file", counts)
@@ -182,12 +191,18 @@ def _init_worker(settings_json: str) -> None:
     _SETTINGS = Settings.model_validate_json(settings_json)
 
 
-def _analyse(path: str, sha256: str) -> tuple[str, str]:
-    """In a worker: ("done", Report JSON) or ("failed", reason). The scan hashed the file
-    already, so the analysis does not read it again for that."""
+def _analyse(path: str, sha256: str) -> tuple[str, str, str | None]:
+    """In a worker: ("done", Report JSON, key frames JSON) or ("failed", reason, None). The
+    scan hashed the file already, so the analysis does not read it again for that; the key
+    frames for the reports are taken while the file is at hand (an S3 copy is gone after)."""
     try:
-        return "done", analyze(Path(path), _SETTINGS, sha256=sha256).model_dump_json()
+        report = analyze(Path(path), _SETTINGS, sha256=sha256)
     except MediaError as e:
-        return "failed", str(e)
+        return "failed", str(e), None
     except Exception as e:  # a bug must not stop the scan: record it with the file
-        return "failed", f"internal error: {type(e).__name__}: {e}"
+        return "failed", f"internal error: {type(e).__name__}: {e}", None
+    try:
+        pictures = key_frame_thumbnails(path, picture_times(report), _SETTINGS)
+    except (MediaError, OSError):
+        pictures = []  # the report stands without pictures
+    return "done", report.model_dump_json(), thumbnails_to_json(pictures)

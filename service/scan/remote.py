@@ -33,20 +33,21 @@ class RemoteAnalyser:
         if response.status_code != 200:
             raise ScanError(f"{self.base_url} answered {response.status_code}")
 
-    def __call__(self, path: str, sha256: str) -> tuple[str, str]:
+    def __call__(self, path: str, sha256: str) -> tuple[str, str, None]:
+        """As a local worker's analysis: (status, Report JSON or reason, no key frames)."""
         with self._client() as client:
             job, refusal = self._upload(client, Path(path))
             if refusal:
-                return "failed", refusal
+                return "failed", refusal, None
             deadline = time.monotonic() + self.timeout_s
             while time.monotonic() < deadline:
                 answer = self._request(client, "GET", f"/v1/analyses/{job['id']}").json()
                 if answer["state"] == "done":
-                    return "done", json.dumps(answer["report"])
+                    return "done", json.dumps(answer["report"]), None
                 if answer["state"] == "failed":
-                    return "failed", answer["error"]
+                    return "failed", answer["error"], None
                 time.sleep(POLL_S)
-        return "failed", f"the service did not finish within {self.timeout_s:g} s"
+        return "failed", f"the service did not finish within {self.timeout_s:g} s", None
 
     def _upload(self, client: httpx.Client, path: Path) -> tuple[dict, str]:
         """The job the service made, or why it refused the file."""

@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE TABLE IF NOT EXISTS reports (
     sha256 TEXT PRIMARY KEY,
-    report TEXT NOT NULL           -- the Report as JSON
+    report TEXT NOT NULL,          -- the Report as JSON
+    pictures TEXT                  -- its key frames (html_report.thumbnails_to_json), if taken
 );
 """
 
@@ -27,6 +28,10 @@ class ScanState:
     def __init__(self, path: Path):
         self.db = sqlite3.connect(path)
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(reports)")}
+        if "pictures" not in columns:  # a scan started by a version without key frames
+            with self.db:
+                self.db.execute("ALTER TABLE reports ADD COLUMN pictures TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -51,12 +56,14 @@ class ScanState:
         sha256: str | None = None,
         error: str | None = None,
         report_json: str | None = None,
+        pictures: str | None = None,
     ) -> None:
         """One file's outcome, committed at once so that an interrupted scan loses nothing."""
         with self.db:
             if report_json is not None:
                 self.db.execute(
-                    "INSERT OR IGNORE INTO reports VALUES (?, ?)", (sha256, report_json)
+                    "INSERT OR IGNORE INTO reports (sha256, report, pictures) VALUES (?, ?, ?)",
+                    (sha256, report_json, pictures),
                 )
             self.db.execute(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
@@ -66,12 +73,13 @@ class ScanState:
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT status, COUNT(*) FROM files GROUP BY status"))
 
-    def rows(self) -> Iterator[tuple[str, str, str | None, str | None, dict | None]]:
-        """(path, status, sha256, error, report) for every analysed or failed file, by path."""
+    def rows(self) -> Iterator[tuple[str, str, str | None, str | None, dict | None, str | None]]:
+        """(path, status, sha256, error, report, key frames JSON) for every analysed or failed
+        file, by path."""
         query = (
-            "SELECT f.path, f.status, f.sha256, f.error, r.report FROM files f "
+            "SELECT f.path, f.status, f.sha256, f.error, r.report, r.pictures FROM files f "
             "LEFT JOIN reports r ON r.sha256 = f.sha256 "
             "WHERE f.status != 'skipped' ORDER BY f.path"
         )
-        for path, status, sha, error, report in self.db.execute(query):
-            yield path, status, sha, error, json.loads(report) if report else None
+        for path, status, sha, error, report, pictures in self.db.execute(query):
+            yield path, status, sha, error, json.loads(report) if report else None, pictures

@@ -1,6 +1,14 @@
 // Verity's pages: upload with progress, submit a link, follow an analysis until it is done.
 // No data is written into the page as HTML: messages go in with textContent.
+// Its messages are in the page's language: the page hands over their translations (#words).
 "use strict";
+
+const WORDS = JSON.parse((document.getElementById("words") || {}).textContent || "{}");
+function _(text, values) {
+  let said = WORDS[text] || text;
+  for (const [name, value] of Object.entries(values || {})) said = said.replace("{" + name + "}", value);
+  return said;
+}
 
 function showStatus(message, fraction) {
   const box = document.getElementById("submit-status");
@@ -11,7 +19,8 @@ function showStatus(message, fraction) {
 }
 
 function reasonOf(status, text) {
-  try { return JSON.parse(text).detail || ("error " + status); } catch (e) { return "error " + status; }
+  const fallback = _("error {status}", { status: status });
+  try { return JSON.parse(text).detail || fallback; } catch (e) { return fallback; }
 }
 
 function accepted(body) {
@@ -24,19 +33,19 @@ function uploadFile(file) {
   const request = new XMLHttpRequest();
   request.open("POST", "/v1/analyses");
   request.upload.onprogress = (event) => {
-    if (event.lengthComputable) showStatus("Uploading " + file.name + "…", event.loaded / event.total);
+    if (event.lengthComputable) showStatus(_("Uploading {name}…", { name: file.name }), event.loaded / event.total);
   };
   request.onload = () => {
-    if (request.status === 202) { showStatus("Uploaded; queued for analysis.", 1); accepted(request.responseText); }
-    else showStatus("Refused: " + reasonOf(request.status, request.responseText), 0);
+    if (request.status === 202) { showStatus(_("Uploaded; queued for analysis."), 1); accepted(request.responseText); }
+    else showStatus(_("Refused: {reason}", { reason: reasonOf(request.status, request.responseText) }), 0);
   };
-  request.onerror = () => showStatus("The upload failed: the connection was lost.", 0);
-  showStatus("Uploading " + file.name + "…", 0);
+  request.onerror = () => showStatus(_("The upload failed: the connection was lost."), 0);
+  showStatus(_("Uploading {name}…", { name: file.name }), 0);
   request.send(form);
 }
 
 async function submitUrl(url) {
-  showStatus("Verity is fetching the video…", null);
+  showStatus(_("Verity is fetching the video…"), null);
   const response = await fetch("/v1/analyses", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -44,7 +53,7 @@ async function submitUrl(url) {
   });
   const text = await response.text();
   if (response.status === 202) accepted(text);
-  else showStatus("Refused: " + reasonOf(response.status, text), 0);
+  else showStatus(_("Refused: {reason}", { reason: reasonOf(response.status, text) }), 0);
 }
 
 function setUpSubmission() {
@@ -61,7 +70,7 @@ function setUpSubmission() {
   });
   document.getElementById("url-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    submitUrl(event.target.elements.url.value).catch(() => showStatus("The request failed.", 0));
+    submitUrl(event.target.elements.url.value).catch(() => showStatus(_("The request failed."), 0));
   });
 }
 
@@ -76,7 +85,7 @@ function followAnalysis() {
       if (job.state === "done" || job.state === "failed") { window.location.reload(); return; }
       document.getElementById("poll-progress").value = job.progress;
       document.getElementById("poll-state").textContent =
-        job.state === "running" ? "Analysing…" : "Waiting for a worker…";
+        job.state === "running" ? _("Analysing…") : _("Waiting for a worker…");
     }
     window.setTimeout(poll, 1000);
   };

@@ -1,10 +1,13 @@
 """The journalists' pages in a real browser: Debian's Chromium, headless, driven by Playwright,
 against ``verity serve`` in its embedded mode (its own worker, no Redis).
 
-Screenshots of the upload page and of the result page are saved in ``test-artifacts/``.
+Screenshots are saved in ``test-artifacts/``: the upload page; the result page, its timeline and
+the scan summary in English and in Chinese (``*-en.png``, ``*-zh.png``), the result page for a
+clip on which every check finds something (tests/every_finding.py).
 """
 
 import http.server
+import json
 import os
 import subprocess
 import sys
@@ -83,14 +86,27 @@ def newsroom_site(clip_path):
 
 
 @pytest.fixture(scope="module")
-def verity(tmp_path_factory):
-    """``verity serve`` with its embedded worker; yields (base URL, API key)."""
+def every_finding_clip(tmp_path_factory):
+    from tests.every_finding import FONT, every_finding_clip
+
+    if not FONT.exists():
+        pytest.skip("Debian's fonts-noto-cjk draws the mark (.ci/run installs it)")
+    return every_finding_clip(tmp_path_factory.mktemp("every-finding"))
+
+
+@pytest.fixture(scope="module")
+def verity(tmp_path_factory, every_finding_clip):
+    """``verity serve`` with its embedded worker; yields (base URL, API key). It trusts the
+    every-finding clip's signer and uses its flagging model card, so that its result page
+    shows every kind of evidence and a timeline with windows above the line."""
+    _, settings = every_finding_clip
     folder = tmp_path_factory.mktemp("serve")
     env = {
         **os.environ,
         "VERITY_DATA_DIR": str(folder / "data"),
         "VERITY_FETCH_ALLOW_HOSTS": '["127.0.0.1"]',  # the test's news site is on loopback
-        "VERITY_DISABLED_CHECKS": '["invisible_watermark"]',
+        "VERITY_C2PA_TRUST_ANCHORS": json.dumps([str(p) for p in settings.c2pa_trust_anchors]),
+        "VERITY_MODEL_PATH": str(settings.model_path),
     }
     env.pop("VERITY_BROKER_URL", None)
     key = subprocess.run(
@@ -128,6 +144,22 @@ def signed_in(browser, verity):
     context.close()
 
 
+@pytest.fixture(params=["en", "zh"])
+def reader(request, browser, verity):
+    """A signed-in browser context whose language is English or Chinese (Accept-Language),
+    and its first page."""
+    base, key = verity
+    locale = {"en": "en-GB", "zh": "zh-CN"}[request.param]
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale=locale)
+    page = context.new_page()
+    page.goto(base + "/")
+    page.fill("input[name=key]", key)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#upload-form")
+    yield request.param, page
+    context.close()
+
+
 def _wait_for_verdict(page):
     page.wait_for_selector(".banner.inconclusive, .banner.likely_fabricated, "
                            ".banner.no_evidence_of_fabrication", timeout=90_000)  # fmt: skip
@@ -148,9 +180,41 @@ def test_upload_a_clip_and_read_the_verdict_and_evidence(signed_in, clip_path):
     )
     assert page.locator("img[alt^='frame at']").count() >= 1
     assert page.locator("a[download]").get_attribute("href").endswith(".json")
-    page.screenshot(path=ARTIFACTS / "result-page.png", full_page=True)
     page.goto(page.url.rsplit("/analyses/", 1)[0] + "/")
     assert page.locator(".history a", has_text="street.mp4").count() >= 1
+
+
+READS = {  # what each language's result page must say about the every-finding clip
+    "en": ["Likely fabricated", "Evidence", "Content Credentials (C2PA)", "Visible marks",
+           "Timeline", "seconds", "Key frames"],
+    "zh": ["很可能是伪造的", "证据", "内容凭证（C2PA）", "可见标记", "时间线", "秒", "关键帧",
+           "由 Newsroom Test Signer"],
+}  # fmt: skip
+
+
+def test_the_result_page_and_its_timeline_in_each_language(reader, every_finding_clip):
+    lang, page = reader
+    clip, _ = every_finding_clip
+    page.set_input_files("input[type=file]", str(clip))
+    page.wait_for_url("**/analyses/*")
+    _wait_for_verdict(page)
+    assert page.locator("html").get_attribute("lang") == {"en": "en", "zh": "zh-Hans"}[lang]
+    text = page.inner_text("main")
+    for words in READS[lang]:
+        assert words in text, words
+    if lang == "zh":
+        assert "Content Credentials signed by" not in text
+    assert page.locator(".card").count() == 6
+    timeline = page.locator("svg.timeline")
+    marked = timeline.locator("a[href^='#frame-']")
+    assert marked.count() >= 1  # windows above the line link to their key frame
+    marked.first.click()
+    assert "#frame-" in page.url
+    assert page.locator(".outline.mark").count() >= 1  # the Kling mark, outlined
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"result-page-{lang}.png", full_page=True)
+    timeline.screenshot(path=ARTIFACTS / f"timeline-{lang}.png")
+    page.locator("#frame-0").screenshot(path=ARTIFACTS / f"key-frame-{lang}.png")
 
 
 def _bookmarklet_code(page, base) -> str:
@@ -198,28 +262,55 @@ def test_a_signed_out_browser_is_asked_to_sign_in_first(browser, verity):
     context.close()
 
 
-def test_the_scan_summary_page_sorts_and_filters(browser, tmp_path):
-    from detector import Settings
+@pytest.fixture(scope="module")
+def scanned_archive(tmp_path_factory, every_finding_clip):
+    """A small archive, with a Chinese file name, a broken file and the every-finding clip, and
+    the settings to scan it with (the clip's trust anchor; the shipped model)."""
     from detector.synth import make_clip
+
+    clip, settings = every_finding_clip
+    archive = tmp_path_factory.mktemp("archive")
+    for i in range(3):
+        make_clip(archive / f"clip{i}.mp4", seconds=2, fps=10, size=(320, 180), seed=40 + i)
+    make_clip(archive / "洪水现场.mp4", seconds=2, fps=10, size=(320, 180), seed=50)
+    (archive / "broken.mp4").write_bytes((archive / "clip0.mp4").read_bytes()[:500])
+    (archive / "kling-upload.mp4").write_bytes(clip.read_bytes())
+    return archive, settings.model_copy(update={"model_path": None})
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_scan_summary_in_each_language_sorts_and_filters(
+    browser, tmp_path, scanned_archive, lang
+):
+    from service.i18n import Words
     from service.scan import scan
 
-    archive = tmp_path / "archive"
-    archive.mkdir()
-    for i in range(4):
-        make_clip(archive / f"clip{i}.mp4", seconds=0.6, fps=10, size=(64, 48), seed=40 + i)
-    (archive / "broken.mp4").write_bytes((archive / "clip0.mp4").read_bytes()[:500])
-    fast = Settings(disabled_checks=["visible_watermark", "invisible_watermark", "classifier"])
-    scan([archive], tmp_path / "out", 1, False, fast)
+    archive, settings = scanned_archive
+    scan([archive], tmp_path / "out", 1, False, settings, words=Words(lang))
     page = browser.new_page(viewport={"width": 1200, "height": 800})
     page.goto((tmp_path / "out" / "index.html").as_uri())
     rows = page.locator("#rows tbody tr")
-    assert rows.count() == 5
-    page.fill("#filter", "cannot be read")
+    assert rows.count() == 6
+    assert page.locator("#rows img").count() == 5  # a key frame beside every analysed file
+    assert page.locator("svg.histogram rect.bar").count() == 10
+    kling = page.locator("#rows tbody tr", has_text="kling-upload.mp4")
+    likely = {"en": "Likely fabricated", "zh": "很可能是伪造的"}[lang]
+    assert kling.locator(".band").inner_text() == likely
+    assert "%" in kling.locator("td.number").inner_text()
+    page.fill("#filter", "cannot be read" if lang == "en" else "broken")
     assert page.locator("#rows tbody tr:visible").count() == 1
     page.fill("#filter", "")
-    page.click("#rows th:has-text('path')")
-    paths = page.locator("#rows tbody tr td:first-child").all_inner_texts()
-    assert paths in (sorted(paths), sorted(paths, reverse=True))
+    page.select_option("#band", "likely_fabricated")
+    assert page.locator("#rows tbody tr:visible").count() == 1
+    page.select_option("#band", "")
+    page.click("#rows th:nth-child(4)")  # likelihood, by its value
+    values = [float(v) for v in page.locator("#rows tbody td.number").evaluate_all(
+        "cells => cells.map(c => c.dataset.value)")]  # fmt: skip
+    assert values in (sorted(values), sorted(values, reverse=True))
+    with page.expect_navigation():
+        kling.locator("td:nth-child(2) a").click()
+    assert page.locator(".card").count() >= 5  # the file's own report
+    page.go_back()
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "scan-summary.png", full_page=True)
+    page.screenshot(path=ARTIFACTS / f"scan-summary-{lang}.png", full_page=True)
     page.close()

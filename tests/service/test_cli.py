@@ -21,8 +21,27 @@ def test_check_prints_verdict_evidence_and_exits_0(clip, capsys):
     code, out, err = run(capsys, "check", str(clip("c.mp4")))
     assert code == 0
     assert "Inconclusive (" in out  # a synthetic clip: nothing decisive either way
-    assert "metadata" in out and "embedded_labels" in out and "classifier" in out
+    assert "Container metadata" in out and "AI labels in the metadata" in out
+    assert "Classifier" in out
     assert err == ""
+
+
+def test_check_speaks_chinese_with_lang_or_verity_lang(clip, capsys, monkeypatch):
+    path = str(clip("c.mp4"))
+    code, out, _ = run(capsys, "check", "--lang", "zh", path)
+    assert code == 0
+    assert "无法定论 (" in out and "容器元数据" in out and "Container metadata" not in out
+    monkeypatch.setenv("VERITY_LANG", "zh-CN")
+    code, out_env, _ = run(capsys, "check", path)
+    assert code == 0 and "容器元数据" in out_env
+    code, out_en, _ = run(capsys, "check", "--lang", "en", path)
+    assert code == 0 and "Container metadata" in out_en
+
+
+def test_an_unknown_language_exits_2_before_any_analysis(clip, capsys):
+    code, out, err = run(capsys, "check", "--lang", "fr", str(clip("c.mp4")))
+    assert code == 2 and out == ""
+    assert "unknown language 'fr'" in err
 
 
 def test_json_output_is_a_schema_valid_report(clip, capsys):

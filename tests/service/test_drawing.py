@@ -2,12 +2,14 @@
 the 5 %-false-alarm line, the windows above it linked to their key frames, and where the model
 looked drawn over the key frames, switchable without script."""
 
+import itertools
+
 import pytest
 
 from detector import analyze
 from detector.report import Evidence, Segment
 from detector.thumbnails import key_frame_thumbnails
-from service.drawing import outlines, timeline
+from service.drawing import histogram, outlines, timeline
 from service.html_report import render_html
 
 THRESHOLD = 0.6
@@ -66,7 +68,7 @@ def test_the_crop_the_model_scored_highest_is_outlined_in_percent_of_the_frame(s
     (first, last), box = boxes[1]
     assert (first, last) == pytest.approx((1.0, 1.7), abs=0.01)
     assert box == {"left": 15.0, "top": 3.33, "width": 70.0, "height": 93.33,
-                   "label": "model 80%", "kind": "region"}  # fmt: skip
+                   "label": "80%", "kind": "region"}  # fmt: skip
 
 
 def test_the_report_page_draws_both_without_script(scored):
@@ -92,3 +94,27 @@ def test_the_report_prints_on_a4_with_hash_versions_and_time_on_every_page(score
     assert "model verity-v2" in footer
     # position: fixed in print: Chromium repeats it at the foot of every page
     assert ".print-footer { display: block; position: fixed;" in page
+
+
+def test_overlapping_windows_of_a_short_clip_each_keep_a_visible_bar(scored):
+    _, report = scored
+    overlapping = [Segment(start_s=0.1 * i, end_s=0.1 * i + 1.5, score=0.7) for i in range(8)]
+    drawn = timeline(report.model_copy(update={"timeline": overlapping}), [0.0])
+    bars = drawn["bars"]
+    for bar, following in itertools.pairwise(bars):
+        assert bar["x"] + bar["width"] <= following["x"]  # none hides another
+    assert bars[-1]["x"] + bars[-1]["width"] == pytest.approx(drawn["right"], abs=1.5)
+    assert [b["end_s"] for b in bars] == [s.end_s for s in overlapping]  # titles keep windows
+
+
+def test_the_scan_histogram_counts_files_per_tenth_on_labelled_axes():
+    drawn = histogram([0.0, 0.05, 0.12, 0.5, 0.99, 1.0, 1.0])
+    assert [b["count"] for b in drawn["bars"]] == [2, 1, 0, 0, 0, 1, 0, 0, 0, 3]
+    assert [t["label"] for t in drawn["x_ticks"]] == ["0", "20", "40", "60", "80", "100"]
+    assert [t["label"] for t in drawn["y_ticks"]] == ["0", "1", "2", "3"]
+    tallest = max(drawn["bars"], key=lambda b: b["count"])
+    assert tallest["y"] == min(t["y"] for t in drawn["y_ticks"])  # the top tick is its height
+    assert [b["verdict"] for b in drawn["bands"]] == [
+        "no_evidence_of_fabrication", "inconclusive", "likely_fabricated"
+    ]  # fmt: skip
+    assert histogram([])["bars"][0]["count"] == 0

@@ -1,6 +1,8 @@
 """``verity scan`` over an archive the test builds: counts, resuming, duplicates, Ctrl-C."""
 
+import codecs
 import contextlib
+import csv
 import json
 import os
 import shutil
@@ -17,6 +19,7 @@ import pytest
 from detector import Settings
 from detector.probe import file_sha256
 from detector.synth import make_clip
+from service.i18n import Words
 from service.scan import ScanError, scan
 
 from .conftest import free_port
@@ -102,7 +105,9 @@ def test_outputs_summarise_and_escape(archive, tmp_path):
     root, _ = archive
     out = tmp_path / "out"
     scan([root], out, workers=1, resume=False, settings=FAST)
-    summary = (out / "summary.csv").read_text().splitlines()
+    raw = (out / "summary.csv").read_bytes()
+    assert raw.startswith(codecs.BOM_UTF8)  # spreadsheets then read it as UTF-8
+    summary = raw.decode("utf-8-sig").splitlines()
     assert summary[0] == "path,sha256,verdict,likelihood,generator,strongest_evidence,error"
     index = (out / "index.html").read_text()
     assert "&lt;b&gt;odd name&lt;i&gt;.mp4" in index and "<b>odd name" not in index
@@ -275,3 +280,28 @@ def test_an_unreachable_bucket_stops_the_scan_before_it_starts(tmp_path, monkeyp
     with pytest.raises(ScanError, match="cannot be reached"):
         scan(["s3://nowhere/x"], tmp_path / "out", 1, False, FAST,
              s3_endpoint_url=f"http://127.0.0.1:{free_port()}")  # fmt: skip
+
+
+def test_the_summary_in_chinese_opens_cleanly_with_chinese_file_names(tmp_path):
+    folder = tmp_path / "档案"
+    folder.mkdir()
+    make_clip(folder / "洪水现场.mp4", seconds=2, fps=10, size=(160, 120), seed=7)
+    (folder / "损坏.mp4").write_bytes(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 40)
+    out = tmp_path / "out"
+    scan([folder], out, workers=1, resume=False, settings=FAST, words=Words("zh"))
+    with open(out / "summary.csv", newline="", encoding="utf-8-sig") as f:
+        rows = {Path(r["path"]).name: r for r in csv.DictReader(f)}
+    assert set(rows) == {"洪水现场.mp4", "损坏.mp4"}
+    done = rows["洪水现场.mp4"]
+    assert done["verdict"] in ("inconclusive", "no_evidence_of_fabrication", "likely_fabricated")
+    assert rows["损坏.mp4"]["error"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-Hans">' in index and "伪造可能性" in index  # the histogram's axis
+    assert "洪水现场.mp4" in index and "失败" in index
+    percent = f"{float(done['likelihood']) * 100:.0f} %"
+    assert f'data-value="{done["likelihood"]}">{percent}</td>' in index
+    picture = f"reports/{done['sha256'][:12]}.jpg"
+    assert f'src="{picture}"' in index and (out / picture).read_bytes()[:2] == b"\xff\xd8"
+    page = f"reports/{done['sha256'][:12]}.zh.html"
+    assert f'href="{page}"' in index
+    assert "关键帧" in (out / page).read_text(encoding="utf-8")  # the report shows key frames

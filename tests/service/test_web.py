@@ -1,5 +1,6 @@
 """The web pages without a browser: signing in, sessions, escaping, the bookmarklet link."""
 
+import json
 from urllib.parse import unquote
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from detector.report import Evidence
 from service.api.web import bookmarklet_href
 from service.html_report import report_context
+from service.i18n import Words
 from service.sessions import sign, verify
 
 ORIGIN = {"Origin": "http://testserver"}
@@ -129,7 +131,7 @@ def test_visible_marks_are_outlined_on_the_key_frames_where_they_were_seen(api, 
     )
     report = report.model_copy(update={"evidence": [evidence]})
     thumbnails = key_frame_thumbnails(path, [0.0, 1.5])
-    outlined = [t["outlines"] for t in report_context(report, thumbnails)["thumbnails"]]
+    outlined = [t["outlines"] for t in report_context(report, Words(), thumbnails)["thumbnails"]]
     assert outlined[0] == [
         {
             "left": 75.0,
@@ -141,3 +143,42 @@ def test_visible_marks_are_outlined_on_the_key_frames_where_they_were_seen(api, 
         }
     ]
     assert outlined[1] == []  # not seen at 1.5 s
+
+
+def test_pages_follow_the_browsers_language_and_the_switch(api):
+    zh = api.client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+    assert '<html lang="zh-Hans">' in zh.text and "登录" in zh.text and "Sign in" not in zh.text
+    en = api.client.get("/", headers={"Accept-Language": "en-GB"})
+    assert '<html lang="en">' in en.text and "Sign in" in en.text
+    switched = api.client.get("/?lang=zh", headers={"Accept-Language": "en"})
+    assert "登录" in switched.text
+    assert "verity_lang=zh" in switched.headers["set-cookie"]
+    # the cookie the switch set now outranks the browser's header
+    remembered = api.client.get("/", headers={"Accept-Language": "en"})
+    assert "登录" in remembered.text
+    assert "Sign in" in api.client.get("/?lang=en").text
+    assert "Sign in" in api.client.get("/?lang=xx", headers={"Accept-Language": "en"}).text
+
+
+def test_the_scripts_get_their_words_in_the_pages_language(api):
+    page = api.client.get("/?lang=zh").text
+    words = json.loads(page.split('<script type="application/json" id="words">')[1].split("<")[0])
+    assert words["Uploading {name}…"] == "正在上传 {name}…"
+    assert "Analysing…" in words  # every message app.js marks is handed over
+    code = unquote(bookmarklet_href("https://verity.example", Words("zh"))[len("javascript:") :])
+    assert "Verity：检测哪个视频？" in code and "取消" in code
+    assert "Verity: which video?" in unquote(bookmarklet_href("https://verity.example"))
+
+
+def test_the_printable_report_takes_the_language_asked_for(api, clip):
+    headers = api.key("desk")
+    job = api.upload(headers, clip("a.mp4")).json()
+    api.run(job["id"])
+    zh = api.client.get(f"/v1/analyses/{job['id']}/report?lang=zh", headers=headers)
+    assert zh.status_code == 200 and "证据" in zh.text
+    by_header = api.client.get(
+        f"/v1/analyses/{job['id']}/report", headers={**headers, "Accept-Language": "zh"}
+    )
+    assert "证据" in by_header.text
+    en = api.client.get(f"/v1/analyses/{job['id']}/report", headers=headers)
+    assert "Evidence" in en.text

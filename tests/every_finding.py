@@ -1,0 +1,71 @@
+"""A clip on which every check finds something, and its Report: C2PA Content Credentials
+declaring AI generation (signed by a test CA the settings trust), a TC260 AI label, an SVD
+invisible watermark, a visible Kling mark, a ComfyUI workflow in the metadata, and a classifier
+whose card puts its 5 % threshold at zero so that it flags the clip (the same network as shipped,
+a card changed in a copy). The rendering tests show this Report in every language."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from detector import Report, Settings, analyze
+from detector.generators import generators
+from detector.model import DEFAULT_MODEL, ModelCard, card_path
+from detector.synth import frame_at
+from tests.c2pa_signing import TestCA, manifest, sign
+from tests.h264 import write_h264
+from tests.imwatermark_encoder import embed
+
+FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+WIDTH, HEIGHT = 640, 360
+
+
+def _frame(i: int) -> np.ndarray:
+    rgb = embed(frame_at(i, WIDTH, HEIGHT), list(generators()["svd"].watermark))
+    image = Image.fromarray(rgb)
+    draw = ImageDraw.Draw(image)
+    draw.text((WIDTH - 190, HEIGHT - 50), "KLING AI", font=ImageFont.truetype(str(FONT), 30))
+    return np.asarray(image)
+
+
+def flagging_model(folder: Path) -> Path:
+    """The shipped network with a card whose thresholds are zero: it flags every clip."""
+    onnx = folder / DEFAULT_MODEL.name
+    shutil.copyfile(DEFAULT_MODEL, onnx)
+    card = ModelCard.model_validate_json(card_path(DEFAULT_MODEL).read_text())
+    calibration = card.calibration.model_copy(update={"thresholds": {"0.01": 0.0, "0.05": 0.0}})
+    flagging = card.model_copy(update={"calibration": calibration})
+    card_path(onnx).write_text(flagging.model_dump_json())
+    return onnx
+
+
+def every_finding_clip(folder: Path) -> tuple[Path, Settings]:
+    """The clip, and the settings that analyse it (trust anchor, flagging model)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    label = {"AIGC": {"Label": "1", "ContentProducer": "Kling", "ProduceID": "test-1"}}
+    metadata = {"AIGC": json.dumps(label), "comfyui:workflow": "{}", "comfyui:models": "wan2.1"}
+    source = write_h264(
+        folder / "source.mp4",
+        (_frame(i) for i in range(20)),
+        fps=10,
+        crf=16,
+        preset="medium",
+        tune="grain",
+        metadata=metadata,
+    )
+    ca = TestCA()
+    definition = manifest("Kling AI 2.1", "c2pa.created", "trainedAlgorithmicMedia")
+    clip = sign(source, folder / "every-finding.mp4", ca.issue(), definition)
+    settings = Settings(
+        c2pa_trust_anchors=[ca.write(folder)], model_path=flagging_model(folder), threads=2
+    )
+    return clip, settings
+
+
+def every_finding(folder: Path) -> tuple[Path, Settings, Report]:
+    """The clip, its settings and its Report."""
+    clip, settings = every_finding_clip(folder)
+    return clip, settings, analyze(clip, settings)

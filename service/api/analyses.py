@@ -117,7 +117,13 @@ async def status(analysis_id: str, key: KeyDep, svc: ServicesDep) -> AnalysisOut
     responses={**_ERRORS, 409: _problem("not done yet")},
 )
 async def report_page(
-    analysis_id: str, request: Request, key: KeyDep, svc: ServicesDep
+    analysis_id: str,
+    request: Request,
+    key: KeyDep,
+    svc: ServicesDep,
+    lang: Annotated[
+        str | None, Query(max_length=20, description="en or zh (else Accept-Language)")
+    ] = None,
 ) -> HTMLResponse:
     """The Report as a page for an editor, in the language of ``?lang=`` (en, zh) or else of
     the Accept-Language header."""

@@ -287,17 +287,16 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .api import create_app
-    from .schema import prepare
     from .settings import get_service_settings
 
     settings = get_service_settings()
-    prepare(settings)  # before the embedded worker starts: the two must not both upgrade
+    app = create_app(settings)  # checks (embedded: upgrades) the job store before any worker
     worker = None
     if settings.embedded and not args.no_worker:
         # No broker server: this process's own worker consumes the queue kept in data_dir.
         worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"])
     try:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port)
+        uvicorn.run(app, host=args.host, port=args.port)
     finally:
         if worker is not None:
             worker.terminate()

@@ -13,7 +13,6 @@ from sqlalchemy.exc import OperationalError
 
 from .blobs import Blobs, BlobStoreUnavailable, open_blobs
 from .jobs import TransientError, run_job
-from .schema import prepare
 from .settings import ServiceSettings
 from .store import Store
 
@@ -74,10 +73,10 @@ _RESOURCES: dict[int, tuple[Store, Blobs]] = {}
 
 
 def _worker_resources(settings: ServiceSettings) -> tuple[Store, Blobs]:
-    """The store and blobs of this process: a database engine must not cross a fork."""
+    """The store and blobs of this process: a database engine must not cross a fork. (The
+    schema was checked once, by ``verity worker`` before it started the pool.)"""
     pid = os.getpid()
     if pid not in _RESOURCES:
-        prepare(settings)
         blobs = open_blobs(settings.uploads, settings.s3_endpoint_url, settings.tmp_dir)
         _RESOURCES[pid] = Store(settings.db_url), blobs
     return _RESOURCES[pid]

@@ -1,8 +1,8 @@
 """A clip on which every check finds something, and its Report: C2PA Content Credentials
 declaring AI generation (signed by a test CA the settings trust), a TC260 AI label, an SVD
 invisible watermark, a visible Kling mark, a ComfyUI workflow in the metadata, and a classifier
-whose card puts its 5 % threshold at zero so that it flags the clip (the same network as shipped,
-a card changed in a copy). The rendering tests show this Report in every language."""
+whose card puts its thresholds at 50 % so that it flags the clip, which it scores about 59 % (the
+same network as shipped, a card changed in a copy). The rendering tests show this Report in every language."""
 
 import json
 import shutil
@@ -32,11 +32,12 @@ def _frame(i: int) -> np.ndarray:
 
 
 def flagging_model(folder: Path) -> Path:
-    """The shipped network with a card whose thresholds are zero: it flags every clip."""
+    """The shipped network with a card whose thresholds are 50 %: it flags any clip it scores
+    above that."""
     onnx = folder / DEFAULT_MODEL.name
     shutil.copyfile(DEFAULT_MODEL, onnx)
     card = ModelCard.model_validate_json(card_path(DEFAULT_MODEL).read_text())
-    calibration = card.calibration.model_copy(update={"thresholds": {"0.01": 0.0, "0.05": 0.0}})
+    calibration = card.calibration.model_copy(update={"thresholds": {"0.01": 0.5, "0.05": 0.5}})
     flagging = card.model_copy(update={"calibration": calibration})
     card_path(onnx).write_text(flagging.model_dump_json())
     return onnx

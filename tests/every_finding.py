@@ -2,7 +2,8 @@
 declaring AI generation (signed by a test CA the settings trust), a TC260 AI label, an SVD
 invisible watermark, a visible Kling mark, a ComfyUI workflow in the metadata, and a classifier
 whose card puts its thresholds at 50 % so that it flags the clip, which it scores about 59 % (the
-same network as shipped, a card changed in a copy). The rendering tests show this Report in every language."""
+same network as shipped, a card changed in a copy). The rendering tests show this Report in every
+language."""
 
 import json
 import shutil

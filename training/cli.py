@@ -34,6 +34,11 @@ def add_commands(commands) -> None:
     train.add_argument("--dim", type=int, default=0, help="the head's hidden width (0: linear)")
     train.add_argument("--renditions", type=int, default=3, help="random re-encodes per window")
     train.add_argument("--windows", type=int, default=4, help="windows re-encoded per clip")
+    train.add_argument(
+        "--augmented-share", type=float, metavar="SHARE",
+        help="the share of each clip's training weight on its re-encoded tubes (default: "
+        "TrainConfig's, which cross-validation chose)",
+    )  # fmt: skip
     train.add_argument("--lr", type=float, default=1e-3)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--val-share", type=float, default=0.25)
@@ -105,6 +110,8 @@ def _train(args: argparse.Namespace) -> int:
         workers=args.workers,
         evaluate=not args.no_eval,
     )
+    if args.augmented_share is not None:
+        config.augmented_share = args.augmented_share
     run = reevaluate if args.evaluate_only else train
     onnx_path = run(config, log=lambda line: print(line, flush=True))
     print(f"model: {onnx_path} and {onnx_path.with_suffix('.json')}")

@@ -106,3 +106,28 @@ def test_onnx_and_pytorch_agree_on_the_trained_model(tiny_model):
     net, _ = load_checkpoint(tiny_model.with_suffix(".pt"))
     assert parity(net, tiny_model, windows=5, seed=3) < 1e-4
     assert np.isfinite(parity(net, tiny_model))
+
+
+@pytest.mark.parametrize("share", [0.0, 0.25])
+def test_training_tubes_give_the_re_encoded_tubes_their_share(share):
+    require_torch()
+    from training.data import Clip
+    from training.train import Sample, training_tubes
+
+    def sample(name: str, label: str, delivered: int, augmented: int) -> Sample:
+        rng = np.random.default_rng(len(name))
+        views = {
+            "delivered": rng.normal(size=(delivered, 4, 6)).astype(np.float16),
+            "augmented": rng.normal(size=(augmented, 4, 6)).astype(np.float16),
+        }
+        return Sample(Clip(name, label, "x" if label == "ai" else "real", name), views)
+
+    samples = [sample("a", "ai", 8, 12), sample("b", "real", 4, 6), sample("c", "real", 8, 0)]
+    x, labels, _, weights = training_tubes(samples, ["x"], share)
+    tubes = [8 + (12 if share else 0), 4 + (6 if share else 0), 8]
+    assert len(x) == len(labels) == len(weights) == sum(tubes)
+    a, b = weights[: tubes[0]], weights[tubes[0] : tubes[0] + tubes[1]]
+    if share:  # within a clip: the re-encoded tubes carry the share asked for
+        assert a[8:].sum() / a.sum() == pytest.approx(share)
+        assert b[4:].sum() / b.sum() == pytest.approx(share)
+    assert weights[labels == 1].sum() == pytest.approx(weights[labels == 0].sum())

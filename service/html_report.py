@@ -4,11 +4,13 @@ import base64
 import json
 from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from detector import MediaError, Settings
 from detector.report import Report, Verdict
-from detector.thumbnails import Thumbnail
+from detector.thumbnails import Thumbnail, key_frame_thumbnails
 
 from .drawing import histogram, outlines, timeline
 from .i18n import LANGUAGES, N_, Words
@@ -89,6 +91,16 @@ def report_context(report: Report, words: Words, thumbnails: Sequence[Thumbnail]
             for t in thumbnails
         ],
     }
+
+
+def key_frame_pictures(path: Path, report: Report, settings: Settings) -> str | None:
+    """The key frames the report pages show, as JSON to keep beside the Report, taken while the
+    media is at hand (an upload or an S3 object is deleted later); None when the file cannot be
+    read again: the report stands without pictures."""
+    try:
+        return thumbnails_to_json(key_frame_thumbnails(path, picture_times(report), settings))
+    except (MediaError, OSError):
+        return None
 
 
 def thumbnails_to_json(thumbnails: Sequence[Thumbnail]) -> str:

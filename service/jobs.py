@@ -15,10 +15,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from detector import MediaError, Settings, analyze
 from detector.report import VERITY_VERSION
-from detector.thumbnails import key_frame_thumbnails
 
 from .blobs import BlobMissing, Blobs
-from .html_report import picture_times, thumbnails_to_json
+from .html_report import key_frame_pictures
 from .store import DONE, FINAL, Store
 
 # The share of the progress bar each stage of an analysis fills.
@@ -126,7 +125,7 @@ def _analyse_beating(job, task_id, store, blobs, settings, progress) -> Outcome:
     try:
         with blobs.local_copy(job.blob or "") as path:
             report = analyze(path, settings, progress, sha256=job.sha256)
-            pictures = _pictures(path, report, settings)
+            pictures = key_frame_pictures(path, report, settings)
     except MediaError as e:
         store.finish(job.sha256, job.pipeline, task_id, error=str(e))
         return Outcome("failed", str(e))
@@ -151,12 +150,3 @@ def _analyse_beating(job, task_id, store, blobs, settings, progress) -> Outcome:
         job.sha256, job.pipeline, task_id, report=report.model_dump_json(), pictures=pictures
     )
     return Outcome(DONE)
-
-
-def _pictures(path, report, settings: Settings) -> str | None:
-    """The key frames the web pages show, taken while the media is at hand (it is deleted
-    after the retention period; the Report and these pictures are kept)."""
-    try:
-        return thumbnails_to_json(key_frame_thumbnails(path, picture_times(report), settings))
-    except MediaError:  # the analysis read the file; pictures are not worth failing it for
-        return None

@@ -24,9 +24,8 @@ from pathlib import Path
 from detector import MediaError, Settings, analyze
 from detector.probe import file_sha256
 from detector.sniff import sniff
-from detector.thumbnails import key_frame_thumbnails
 
-from ..html_report import picture_times, thumbnails_to_json
+from ..html_report import key_frame_pictures
 from ..i18n import Words
 from .errors import ScanError
 from .outputs import write_outputs
@@ -201,8 +200,4 @@ def _analyse(path: str, sha256: str) -> tuple[str, str, str | None]:
         return "failed", str(e), None
     except Exception as e:  # a bug must not stop the scan: record it with the file
         return "failed", f"internal error: {type(e).__name__}: {e}", None
-    try:
-        pictures = key_frame_thumbnails(path, picture_times(report), _SETTINGS)
-    except (MediaError, OSError):
-        pictures = []  # the report stands without pictures
-    return "done", report.model_dump_json(), thumbnails_to_json(pictures)
+    return "done", report.model_dump_json(), key_frame_pictures(Path(path), report, _SETTINGS)

@@ -7,13 +7,17 @@ result), then analyses at its steady rate; an archive of 50,000 files sees the s
 rounds and the median is kept: this machine is shared and its speed drifts.
 
 Rows: "1 thread per worker", pure process scaling (the speed issue's target); "shared", the
-default, where one worker may use both cores (ONNX Runtime, OCR and decoding are multi-threaded)
-and two get one core each.
+default, where one worker may use both cores (ONNX Runtime, OCR, decoding, OpenCV and BLAS are
+multi-threaded) and two get one core each. "CPU s/file" is the workers' processor time per file:
+when it grows from one worker to two, the cores slow each other down (shared caches, memory
+bandwidth, clock), which no scheduling in the scan can win back.
 
 Run: .venv/bin/python benchmarks/scan_throughput.py [--clips 40] [--rounds 3]
 """
 
 import argparse
+import multiprocessing
+import resource
 import statistics
 import tempfile
 import time
@@ -38,20 +42,23 @@ def main() -> None:
             make_clip(archive / f"clip{i:03}.mp4", seconds=2, fps=25, size=(320, 240), seed=i)
     print(
         f"{'threads per worker':<20} {'workers':>7} {'files':>6} {'seconds':>8} {'files/min':>10} "
-        f"{'start-up s':>10} {'steady files/min':>17}"
+        f"{'start-up s':>10} {'steady files/min':>17} {'CPU s/file':>10}"
     )
     for label, threads in (("1", 1), ("shared (default)", 0)):
-        runs: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
+        runs: dict[int, list[tuple[float, float, float, float]]] = {1: [], 2: []}
         for _ in range(args.rounds):
             for workers in (1, 2):
                 runs[workers].append(_run(archive, workers, threads, args.clips))
         rates = {}
         for workers, measured in runs.items():
-            seconds, startup, steady = (statistics.median(m[i] for m in measured) for i in range(3))
+            seconds, startup, steady, cpu = (
+                statistics.median(m[i] for m in measured) for i in range(4)
+            )
             rates[workers] = (args.clips * 60 / seconds, steady)
             print(
                 f"{label:<20} {workers:>7} {args.clips:>6} {seconds:>8.1f} "
-                f"{rates[workers][0]:>10.1f} {startup:>10.1f} {steady:>17.1f}"
+                f"{rates[workers][0]:>10.1f} {startup:>10.1f} {steady:>17.1f} "
+                f"{cpu / args.clips:>10.2f}"
             )
         print(
             f"{label:<20} scaling 2 workers / 1 worker: {rates[2][0] / rates[1][0]:.2f} overall, "
@@ -59,24 +66,35 @@ def main() -> None:
         )
 
 
-def _run(archive: Path, workers: int, threads: int, clips: int) -> tuple[float, float, float]:
-    """(seconds, seconds to the first result, files per minute from the first to the last)."""
+def _run(
+    archive: Path, workers: int, threads: int, clips: int
+) -> tuple[float, float, float, float]:
+    """(seconds, seconds to the first result, files per minute from the first to the last,
+    the worker processes' CPU seconds)."""
     finished: list[float] = []
 
     def progress(event: str, counts: dict[str, int]) -> None:
         if event == "file" and counts["done"] > len(finished):
             finished.append(time.perf_counter())
 
+    cpu_before = _children_cpu()
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         counts = scan(
             [archive], Path(out) / "scan", workers, False, Settings(threads=threads), progress
         )
         seconds = time.perf_counter() - started
+    for worker in multiprocessing.active_children():  # reaped, so that their time is counted
+        worker.join(30)
     if counts["done"] != clips:
         raise RuntimeError(f"{clips - counts['done']} files were not analysed")
     steady = (len(finished) - 1) * 60 / (finished[-1] - finished[0])
-    return seconds, finished[0] - started, steady
+    return seconds, finished[0] - started, steady, _children_cpu() - cpu_before
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

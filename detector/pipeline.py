@@ -6,6 +6,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import cv2
+from threadpoolctl import threadpool_limits
+
 from .decode import decode_plan
 from .errors import MediaError
 from .frames import Frames, FrameSpec, Progress, plan_frames
@@ -28,9 +31,16 @@ def analyze(
     ``sha256``: the file's hash when the caller has just computed it (batch scans), so the file
     is not read a second time for it."""
     settings = settings or get_settings()
+    with _threads_limited(settings.threads):
+        return _analyze(Path(path), settings, progress, sha256)
+
+
+def _analyze(
+    path: Path, settings: Settings, progress: Progress | None, sha256: str | None
+) -> Report:
     timings: dict[str, float] = {}
     with _timed(timings, "probe"):
-        probed = probe(Path(path), settings, with_hash=sha256 is None)
+        probed = probe(path, settings, with_hash=sha256 is None)
         if sha256 is not None:
             probed.info = probed.info.model_copy(update={"sha256": sha256})
     checks = create_checks(settings)
@@ -59,6 +69,23 @@ def analyze(
         timings_ms=timings,
         model=next((c.model_info for c in checks if getattr(c, "model_info", None)), None),
     )
+
+
+@contextmanager
+def _threads_limited(threads: int) -> Iterator[None]:
+    """OpenCV's and the BLAS libraries' thread pools held to ``threads`` (0: as they are) while
+    an analysis runs, as decoding, OCR and the model are: left alone, each starts a thread per
+    core in every process, whatever the settings say."""
+    if not threads:
+        yield
+        return
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        cv2.setNumThreads(before)
 
 
 def frame_spec(checks: list[Check], settings: Settings) -> FrameSpec:

@@ -1,7 +1,9 @@
 """Settings, read once from the environment (prefix ``VERITY_``) through one object."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Self
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,8 +37,9 @@ class Settings(BaseSettings):
     c2pa_remote_manifests: bool = False
     c2pa_ocsp: bool = False
 
-    # Threads one analysis may use for decoding and OCR; 0 lets each library use every core.
-    # Batch scans with several worker processes share the cores out between them.
+    # Threads one analysis may use for decoding, OCR, the model and the numeric libraries
+    # (OpenCV, BLAS); 0 lets each library use every core. Several analysing processes on one
+    # machine share the cores out between them (``shared_by``).
     threads: int = Field(0, ge=0)
 
     # The classifier: an ONNX model with its card beside it (NAME.onnx + NAME.json); by default
@@ -51,6 +54,14 @@ class Settings(BaseSettings):
     # ``register_check`` (a newsroom's own check, or a test's).
     check_modules: list[str] = Field(default_factory=list)
     data_dir: Path = Field(Path(".verity"), description="local state: demo clip, later uploads")
+
+    def shared_by(self, processes: int) -> Self:
+        """These settings for one of ``processes`` analysing side by side on this machine:
+        unless ``threads`` is set, each takes its share of the cores, not every core (every
+        process's libraries starting a thread per core would make them fight for the cores)."""
+        if processes <= 1 or self.threads:
+            return self
+        return self.model_copy(update={"threads": max((os.cpu_count() or 1) // processes, 1)})
 
 
 @lru_cache(maxsize=1)

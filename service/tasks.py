@@ -83,9 +83,10 @@ def _worker_resources(settings: ServiceSettings) -> tuple[Store, Blobs]:
 
 
 def run_worker(settings: ServiceSettings, concurrency: int, loglevel: str = "INFO") -> None:
-    """``verity worker``: consume analyses until stopped."""
+    """``verity worker``: consume analyses until stopped, ``concurrency`` at a time in as many
+    processes, which share the cores out between them (``Settings.shared_by``)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = make_celery(settings)
+    app = make_celery(settings.shared_by(concurrency))
     app.worker_main(
         [
             "worker",

@@ -8,7 +8,6 @@ flat: paths are walked lazily and at most a few analyses are in flight.
 """
 
 import multiprocessing
-import os
 from collections.abc import Callable
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -64,8 +63,7 @@ def scan(
         raise ScanError(
             f"{out} holds a previous scan: pass --resume to continue it, or choose another --out"
         )
-    if workers > 1 and not settings.threads:  # share the cores instead of fighting for them
-        settings = settings.model_copy(update={"threads": max((os.cpu_count() or 1) // workers, 1)})
+    settings = settings.shared_by(workers)
     state = ScanState(state_path)
     try:
         runner = _Runner(workers, settings, via)

@@ -94,3 +94,39 @@ def test_a_single_frame_clip_is_analysed_and_the_report_says_what_could_not_run(
     assert (classifier.status, classifier.finding) == ("not_applicable", "single_frame")
     assert any("single frame" in lim.message for lim in report.limitations)
     assert report.verdict == "inconclusive"
+
+
+def test_an_analysis_holds_opencv_and_blas_to_its_threads(clip):
+    """Settings.threads bounds every library's thread pool while the checks run (two scan
+    workers on two cores must not each start a pool per core), and leaves them as they were."""
+    import cv2
+    from threadpoolctl import threadpool_info
+
+    seen = {}
+
+    def blas_threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    @register_check("counts_threads")
+    class CountsThreads(Check):
+        needs = Needs()
+
+        def run(self, media):
+            seen.update(opencv=cv2.getNumThreads(), blas=blas_threads())
+            return self.evidence("no_signal", "counted")
+
+    opencv_before, blas_before = cv2.getNumThreads(), blas_threads()
+    try:
+        analyze(clip("c.mp4"), Settings(threads=1, disabled_checks=["classifier"]))
+    finally:
+        del _CHECKS["counts_threads"]
+    assert seen == {"opencv": 1, "blas": {1}}
+    assert (cv2.getNumThreads(), blas_threads()) == (opencv_before, blas_before)
+
+
+def test_processes_side_by_side_share_the_cores_unless_told_otherwise(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert Settings().shared_by(1).threads == 0  # alone: every library uses every core
+    assert Settings().shared_by(2).threads == 4
+    assert Settings().shared_by(16).threads == 1
+    assert Settings(threads=3).shared_by(2).threads == 3  # set by hand: kept

@@ -79,6 +79,16 @@ def watermark_payloads() -> dict[tuple[int, ...], list[Generator]]:
     return payloads
 
 
+def key_for_family(family: str) -> str:
+    """The registry key of the generator a data set's family name stands for ("hunyuanvideo"
+    -> "hunyuan"): the generator with that key or that ``family``; the family name itself when
+    the registry has none, so every check names one generator by one key."""
+    known = generators()
+    if family in known:
+        return family
+    return next((g.key for g in known.values() if g.family == family), family)
+
+
 def find_by_text(text: str) -> list[Generator]:
     """Generators whose name or alias occurs in ``text`` (case-insensitive)."""
     lowered = text.lower()

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from detector import MediaError, Settings, analyze
+from detector.generators import key_for_family
 from detector.registry import check_names
 
 from .augment import degraded_copy, normalised_frames, write_clip
@@ -235,7 +236,7 @@ def metrics(scored: list[Scored], thresholds: dict[str, float] | None = None) ->
     named = [s for s in usable if s.clip.fabricated and s.generator]
     result["attribution"] = {
         "named": len(named),
-        "correct": sum(s.generator == s.clip.generator for s in named),
+        "correct": sum(s.generator == key_for_family(s.clip.generator) for s in named),
     }
     result["ece"], result["reliability"] = expected_calibration_error(labels, scores)
     wrong = sorted(usable, key=lambda s: -abs(int(s.clip.fabricated) - s.score))[:10]

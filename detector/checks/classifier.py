@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..frames import FrameSpec
+from ..generators import generators, key_for_family
 from ..model import (
     DEFAULT_MODEL,
     ModelCard,
@@ -98,7 +99,7 @@ class Classifier(Check):
                 windows=len(windows),
                 low=min(scores),
                 high=max(scores),
-                like=phrase(", most like {name}", name=top) if top and flagged else "",
+                like=phrase(", most like {name}", name=_name(top)) if top and flagged else "",
                 weight=_weight(card),
             ),
             log_lr,
@@ -144,15 +145,21 @@ def _weight(card: ModelCard) -> Phrase:
     )
 
 
-def _attribution(logits: np.ndarray, names: list[str], probability: float) -> dict[str, float]:
-    """The generator head's mean softmax, shared out over the probability of fabrication."""
-    if not names:
+def _attribution(logits: np.ndarray, families: list[str], probability: float) -> dict[str, float]:
+    """The generator head's mean softmax, shared out over the probability of fabrication, by
+    registry key (the card names the training data's families)."""
+    if not families:
         return {}
     mean = logits.mean(axis=0)
     shares = np.exp(mean - mean.max())
     shares /= shares.sum()
     return {
-        name: round(float(share * probability), 4)
-        for name, share in zip(names, shares, strict=True)
+        key_for_family(family): round(float(share * probability), 4)
+        for family, share in zip(families, shares, strict=True)
         if share * probability >= MIN_ATTRIBUTION
     }
+
+
+def _name(key: str) -> str:
+    known = generators().get(key)
+    return known.name if known else key

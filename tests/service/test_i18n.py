@@ -14,6 +14,7 @@ from babel.messages.pofile import read_po
 from markupsafe import escape
 from rich.console import Console
 
+from detector.generators import generators
 from detector.phrase import join, phrase
 from service.console import print_report
 from service.html_report import render_html
@@ -166,6 +167,15 @@ def test_the_fixture_has_every_finding_kind(full_report):
         ("metadata", "generator_hints"),
         ("classifier", "generated_look"),
     }
+
+
+@needs_font
+def test_the_classifier_names_the_generator_it_is_most_like_as_people_say_it(full_report):
+    (classifier,) = [e for e in full_report.evidence if e.check == "classifier"]
+    known = generators()
+    assert classifier.generators and set(classifier.generators) <= set(known)
+    top = max(classifier.generators, key=classifier.generators.get)
+    assert f"most like {known[top].name}." in classifier.summary
 
 
 @needs_font

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from detector import Settings, analyze
+from detector.generators import key_for_family
 from detector.model import DEFAULT_MODEL, card_path, load_model
 from detector.probe import file_sha256
 from detector.synth import make_clip
@@ -51,3 +52,15 @@ def test_verity_eval_on_the_validation_split_reproduces_the_card(tmp_path, check
     card = json.loads(card_path(DEFAULT_MODEL).read_text())["metrics"][section]
     for key in ("scored", "auc", "ap", "tpr_at_0.05_fpr"):
         assert measured[key] == pytest.approx(card[key], abs=1e-6), key
+
+
+def test_the_card_families_map_onto_the_generator_registry():
+    """The card names the training data's families; a Report names each generator by its
+    registry key, whichever check found it (so fusion adds up one generator, not two)."""
+    assert key_for_family("hunyuanvideo") == "hunyuan"  # the registry's family field
+    assert key_for_family("kling") == "kling"  # the same name
+    assert key_for_family("a-family-nobody-registered") == "a-family-nobody-registered"
+    card = load_model(DEFAULT_MODEL, ("CPUExecutionProvider",), 1).card
+    keys = {key_for_family(family) for family in card.generators}
+    assert {"hunyuan", "framepack", "runway"} <= keys
+    assert not {"hunyuanvideo", "framepack-hunyuan", "runway-gen2"} & keys

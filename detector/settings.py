@@ -61,7 +61,15 @@ class Settings(BaseSettings):
         process's libraries starting a thread per core would make them fight for the cores)."""
         if processes <= 1 or self.threads:
             return self
-        return self.model_copy(update={"threads": max((os.cpu_count() or 1) // processes, 1)})
+        return self.model_copy(update={"threads": max(len(usable_cores()) // processes, 1)})
+
+
+def usable_cores() -> list[int]:
+    """The cores this process may run on (a container or ``taskset`` may allow fewer than the
+    machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
 
 
 @lru_cache(maxsize=1)

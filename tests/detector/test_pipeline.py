@@ -3,6 +3,7 @@
 import pytest
 
 from detector import CorruptMedia, Settings, analyze
+from detector.phrase import phrase
 from detector.registry import _CHECKS, Check, Needs, check_names, register_check
 
 
@@ -113,19 +114,20 @@ def test_an_analysis_holds_opencv_and_blas_to_its_threads(clip):
 
         def run(self, media):
             seen.update(opencv=cv2.getNumThreads(), blas=blas_threads())
-            return self.evidence("no_signal", "counted")
+            return self.evidence("no_signal", phrase("counted"))
 
     opencv_before, blas_before = cv2.getNumThreads(), blas_threads()
     try:
-        analyze(clip("c.mp4"), Settings(threads=1, disabled_checks=["classifier"]))
+        report = analyze(clip("c.mp4"), Settings(threads=1, disabled_checks=["classifier"]))
     finally:
         del _CHECKS["counts_threads"]
+    assert {e.check: e.status for e in report.evidence}["counts_threads"] == "ok"
     assert seen == {"opencv": 1, "blas": {1}}
     assert (cv2.getNumThreads(), blas_threads()) == (opencv_before, blas_before)
 
 
 def test_processes_side_by_side_share_the_cores_unless_told_otherwise(monkeypatch):
-    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    monkeypatch.setattr("detector.settings.usable_cores", lambda: list(range(8)))
     assert Settings().shared_by(1).threads == 0  # alone: every library uses every core
     assert Settings().shared_by(2).threads == 4
     assert Settings().shared_by(16).threads == 1

@@ -5,6 +5,7 @@ wide only, so that the jobs queued behind one can finish."""
 import signal
 import time
 
+from detector.phrase import phrase
 from detector.registry import Check, register_check
 
 HANGING_WIDTH = 136
@@ -18,4 +19,4 @@ class Hang(Check):
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
             while True:
                 time.sleep(60)
-        return self.evidence("no_signal", "did not hang")
+        return self.evidence("no_signal", phrase("did not hang"))

@@ -18,9 +18,10 @@ import pytest
 
 from detector import Settings
 from detector.probe import file_sha256
+from detector.settings import usable_cores
 from detector.synth import make_clip
 from service.i18n import Words
-from service.scan import ScanError, scan
+from service.scan import ScanError, scan, worker_cores
 
 from .conftest import free_port
 
@@ -305,3 +306,30 @@ def test_the_summary_in_chinese_opens_cleanly_with_chinese_file_names(tmp_path):
     page = f"reports/{done['sha256'][:12]}.zh.html"
     assert f'href="{page}"' in index
     assert "关键帧" in (out / page).read_text(encoding="utf-8")  # the report shows key frames
+
+
+def test_each_worker_keeps_to_its_own_share_of_the_cores():
+    assert worker_cores(0, 2, [0, 1]) == {0} and worker_cores(1, 2, [0, 1]) == {1}
+    assert worker_cores(1, 2, [4, 5, 6, 7]) == {6, 7}
+    assert worker_cores(3, 2, [0, 1]) == {1}  # numbered past the pool's size: still a share
+    assert worker_cores(0, 1, [0, 1]) is None  # alone: every core
+    assert worker_cores(0, 3, [0, 1]) is None  # too few cores to go round: the OS shares them
+
+
+@pytest.mark.skipif(len(usable_cores()) < 2, reason="needs two cores")
+def test_two_workers_analyse_on_cores_of_their_own(tmp_path):
+    root = tmp_path / "clips"
+    root.mkdir()
+    for i in range(6):
+        make_clip(root / f"c{i}.mp4", seconds=0.6, fps=10, size=(64, 48), seed=400 + i)
+    settings = FAST.model_copy(update={"check_modules": ["tests.service.cores_check"]})
+    scan([root], tmp_path / "out", workers=2, resume=False, settings=settings)
+    seen = {}
+    for report in _jsonl(tmp_path / "out"):
+        (said,) = [e["details"] for e in report["report"]["evidence"] if e["check"] == "test_cores"]
+        seen[said["pid"]] = (tuple(said["cores"]), said["threads"])
+    share = len(usable_cores()) // 2
+    assert all(len(c) == share and threads == share for c, threads in seen.values())
+    if len(seen) == 2:  # both workers took files: their cores do not overlap
+        (a, _), (b, _) = seen.values()
+        assert not set(a) & set(b)

@@ -64,6 +64,25 @@ class Settings(BaseSettings):
         return self.model_copy(update={"threads": max(len(usable_cores()) // processes, 1)})
 
 
+def keep_to_own_cores(number: int, processes: int) -> None:
+    """Keep this process, number ``number`` of ``processes`` analysing side by side (a scan's
+    or a ``verity worker``'s pool), to its own share of the usable cores. Left to the OS, two
+    analysing processes on two cores left about 8 % of the machine idle; kept apart, none, and
+    a scan of 40 files took 19.4 s instead of 21.8 s (README)."""
+    cores = worker_cores(number, processes, usable_cores())
+    if cores and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, cores)
+
+
+def worker_cores(number: int, processes: int, cores: list[int]) -> set[int] | None:
+    """The cores process ``number`` of ``processes`` keeps to: its own equal share of
+    ``cores``, or None (every core) when it is alone or there are too few cores to go round."""
+    share = len(cores) // processes
+    if processes <= 1 or share == 0:
+        return None
+    return set(cores[number % processes * share :][:share])
+
+
 def usable_cores() -> list[int]:
     """The cores this process may run on (a container or ``taskset`` may allow fewer than the
     machine has)."""

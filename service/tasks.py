@@ -8,8 +8,12 @@ Delivery is at least once: the message is acknowledged only after the task ran
 import os
 from datetime import timedelta
 
+from billiard.process import current_process
 from celery import Celery
+from celery.signals import worker_process_init
 from sqlalchemy.exc import OperationalError
+
+from detector.settings import keep_to_own_cores
 
 from .blobs import Blobs, BlobStoreUnavailable, open_blobs
 from .jobs import TransientError, run_job
@@ -87,6 +91,11 @@ def run_worker(settings: ServiceSettings, concurrency: int, loglevel: str = "INF
     processes, which share the cores out between them (``Settings.shared_by``)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = make_celery(settings.shared_by(concurrency))
+
+    @worker_process_init.connect(weak=False)
+    def keep_to_cores(**_) -> None:  # in each pool process; a replacement takes the same number
+        keep_to_own_cores(current_process().index, concurrency)
+
     app.worker_main(
         [
             "worker",

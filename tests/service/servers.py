@@ -137,9 +137,10 @@ class ApiServer(VerityProcess):
             return False
 
 
-def started_worker(env: dict[str, str], log: Path) -> VerityProcess:
-    """A worker with one pool process, once it consumes the queue."""
-    worker = VerityProcess(["worker", "--concurrency", "1", "--loglevel", "INFO"], env, log)
+def started_worker(env: dict[str, str], log: Path, concurrency: int = 1) -> VerityProcess:
+    """A worker with ``concurrency`` pool processes, once it consumes the queue."""
+    command = ["worker", "--concurrency", str(concurrency), "--loglevel", "INFO"]
+    worker = VerityProcess(command, env, log)
     wait_for(lambda: b" ready." in log.read_bytes(), 60, "the worker to be ready", every=0.2)
     return worker
 
@@ -181,8 +182,8 @@ class Cluster:
         self.processes.append(self.api)
         return self.api
 
-    def worker(self, name: str) -> VerityProcess:
-        worker = started_worker(self.env, self.tmp / f"{name}.log")
+    def worker(self, name: str, concurrency: int = 1) -> VerityProcess:
+        worker = started_worker(self.env, self.tmp / f"{name}.log", concurrency)
         self.processes.append(worker)
         return worker
 

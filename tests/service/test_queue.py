@@ -183,3 +183,28 @@ def test_a_hung_analysis_is_ended_by_the_hard_limit_and_fails_after_its_attempts
         assert {a.state for a in analyses} <= {"done", "failed"}  # nothing left claimed
     finally:
         cluster.close()
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores")
+def test_a_workers_pool_processes_keep_to_cores_of_their_own(tmp_path, clip):
+    cluster = Cluster(
+        tmp_path / "cluster",
+        VERITY_CHECK_MODULES='["tests.service.cores_check"]',
+        VERITY_DISABLED_CHECKS='["classifier", "visible_watermark", "invisible_watermark"]',
+    )
+    try:
+        cluster.start_api()
+        cluster.worker("w1", concurrency=2)
+        clips = [clip(f"c{i}.mp4", seconds=0.6, fps=10, size=(64, 48), seed=i) for i in range(8)]
+        done = cluster.wait_done([cluster.upload(path)["id"] for path in clips])
+    finally:
+        cluster.close()
+    seen = {}
+    for job in done:
+        (said,) = [e["details"] for e in job["report"]["evidence"] if e["check"] == "test_cores"]
+        seen[said["pid"]] = (frozenset(said["cores"]), said["threads"])
+    share = len(os.sched_getaffinity(0)) // 2
+    assert all(len(cores) == share and threads == share for cores, threads in seen.values())
+    if len(seen) == 2:  # both pool processes took jobs: their cores do not overlap
+        (a, _), (b, _) = seen.values()
+        assert not a & b

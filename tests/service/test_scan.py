@@ -18,10 +18,10 @@ import pytest
 
 from detector import Settings
 from detector.probe import file_sha256
-from detector.settings import usable_cores
+from detector.settings import usable_cores, worker_cores
 from detector.synth import make_clip
 from service.i18n import Words
-from service.scan import ScanError, scan, worker_cores
+from service.scan import ScanError, scan
 
 from .conftest import free_port
 

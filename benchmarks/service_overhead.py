@@ -1,16 +1,14 @@
 """The service's cost over calling the detector directly, and its throughput.
 
 The same distinct clips are analysed three ways, in one run: ``detector.analyze`` in this
-process, one after another; then submitted to the API (a real redis-server, Celery workers
-and ``verity serve``) with 1 and with 2 workers, timed from the first upload to the last
+process, one after another; then submitted to the API (a real redis-server, the API and
+``verity worker``) with 1 and with 2 pool processes, timed from the first upload to the last
 finished job. Prints the overhead ratio (target <= 1.2) and jobs per minute.
 
 Run: .venv/bin/python benchmarks/service_overhead.py [--clips 12]
 """
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from detector import Settings, analyze
 from detector.synth import make_clip
-from tests.service.conftest import free_port
-from tests.service.servers import ApiServer, RedisServer, started_worker, wait_for
+from tests.service.servers import Cluster, wait_for
 
 
 def _clips(count: int) -> list[Path]:
@@ -39,39 +36,24 @@ def _clips(count: int) -> list[Path]:
     return paths
 
 
-def _through_service(clips: list[Path], workers: int, threads: int, warm: Path) -> float:
+def _through_service(clips: list[Path], processes: int, warm: Path) -> float:
+    """Seconds from the first upload to the last finished job, through the API and one
+    ``verity worker --concurrency processes`` (whose pool processes share the cores out)."""
     with tempfile.TemporaryDirectory() as folder:
-        tmp = Path(folder)
-        redis = RedisServer(tmp / "redis").start()
-        env = {
-            **os.environ,
-            "VERITY_DATA_DIR": str(tmp / "data"),
-            "VERITY_BROKER_URL": redis.url,
-            "VERITY_THREADS": str(threads),
-        }
-        processes = []
+        cluster = Cluster(Path(folder))  # redis-server, the job store upgraded, a key
         try:
-            key = subprocess.run(
-                [sys.executable, "-m", "service.cli", "keys", "create", "bench"],
-                env=env, capture_output=True, text=True, check=True,
-            ).stdout.splitlines()[-1]  # fmt: skip
-            api = ApiServer(env, tmp / "api.log", free_port())
-            processes.append(api)
-            processes += [started_worker(env, tmp / f"w{i}.log") for i in range(workers)]
-            client = httpx.Client(
-                base_url=api.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-            )
+            cluster.start_api()
+            cluster.worker("w", concurrency=processes)
+            client = httpx.Client(base_url=cluster.api.url, headers=cluster.headers, timeout=60)
             # each pool process loads its OCR models on its first job: not part of the cost
-            for i in range(workers):
-                _wait(client, [_submit(client, warm if i == 0 else clips[-1])])
+            warming = [warm, clips[-1]][:processes]
+            _wait(client, [_submit(client, clip) for clip in warming])
             started = time.perf_counter()
             ids = [_submit(client, clip) for clip in clips[:-1]]
             _wait(client, ids)
             return time.perf_counter() - started
         finally:
-            for process in processes:
-                process.stop()
-            redis.stop()
+            cluster.close()
 
 
 def _submit(client: httpx.Client, path: Path) -> str:
@@ -107,13 +89,13 @@ def main() -> None:
     direct = time.perf_counter() - started
 
     rows = [("detector.analyze, in process", 1, direct)]
-    rows.append(("API + Redis + Celery", 1, _through_service(clips, 1, 0, warm)))
-    rows.append(("API + Redis + Celery", 2, _through_service(clips, 2, 1, warm)))
+    rows.append(("API + Redis + Celery", 1, _through_service(clips, 1, warm)))
+    rows.append(("API + Redis + Celery", 2, _through_service(clips, 2, warm)))
     print(f"{len(measured)} distinct clips, 4 s 640x360 H.264, every check on\n")
-    print(f"{'path':<30} {'workers':>7} {'seconds':>8} {'jobs/min':>9} {'vs direct':>10}")
-    for label, workers, seconds in rows:
+    print(f"{'path':<30} {'processes':>9} {'seconds':>8} {'jobs/min':>9} {'vs direct':>10}")
+    for label, processes, seconds in rows:
         print(
-            f"{label:<30} {workers:>7} {seconds:>8.2f} {len(measured) / seconds * 60:>9.1f}"
+            f"{label:<30} {processes:>9} {seconds:>8.2f} {len(measured) / seconds * 60:>9.1f}"
             f" {seconds / direct:>9.2f}x"
         )
 

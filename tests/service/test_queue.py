@@ -153,12 +153,12 @@ def test_a_hung_analysis_is_ended_by_the_hard_limit_and_fails_after_its_attempts
     hard limit kills the pool process, the job goes back to the queue, and after
     VERITY_JOB_MAX_ATTEMPTS it fails with a reason a user can read; the jobs queued behind it
     finish, and nothing is left claimed."""
-    from .hanging_check import HANGING_WIDTH
-
+    hanging_width = 136
     cluster = Cluster(
         tmp_path / "cluster",
         stale_after_s=STALE_AFTER_S,
         VERITY_CHECK_MODULES='["tests.service.hanging_check"]',
+        VERITY_TEST_HANG_WIDTH=str(hanging_width),
         VERITY_DISABLED_CHECKS='["classifier", "visible_watermark", "invisible_watermark"]',
         VERITY_JOB_SOFT_TIME_LIMIT_S="2",
         VERITY_JOB_TIME_LIMIT_S="4",
@@ -167,7 +167,7 @@ def test_a_hung_analysis_is_ended_by_the_hard_limit_and_fails_after_its_attempts
     try:
         cluster.start_api()
         cluster.worker("w1")
-        hanging = cluster.upload(clip("hang.mp4", size=(HANGING_WIDTH, 96), seconds=1))
+        hanging = cluster.upload(clip("hang.mp4", size=(hanging_width, 96), seconds=1))
         behind = [
             cluster.upload(clip(f"ok{i}.mp4", size=(160, 96), seconds=1, seed=i)) for i in range(2)
         ]

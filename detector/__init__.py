@@ -12,7 +12,7 @@ from .errors import (
     UnsupportedMedia,
     VerityError,
 )
-from .pipeline import analyze
+from .pipeline import analyze, analyze_keeping_stills
 from .report import Evidence, Report, Verdict
 from .settings import Settings, get_settings
 
@@ -32,5 +32,6 @@ __all__ = [
     "Verdict",
     "VerityError",
     "analyze",
+    "analyze_keeping_stills",
     "get_settings",
 ]

@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from .decode import decode_plan
 from .errors import MediaError
-from .frames import Frames, FrameSpec, Progress, plan_frames
+from .frames import Frame, Frames, FrameSpec, Progress, plan_frames
 from .fusion import fuse
 from .phrase import Phrase, phrase
 from .probe import Probe, probe
@@ -30,6 +30,17 @@ def analyze(
 
     ``sha256``: the file's hash when the caller has just computed it (batch scans), so the file
     is not read a second time for it."""
+    return analyze_keeping_stills(path, settings, progress, sha256)[0]
+
+
+def analyze_keeping_stills(
+    path: str | Path,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    sha256: str | None = None,
+) -> tuple[Report, list[Frame]]:
+    """``analyze``, and the key frames it decoded (the Report's ``sampling.key_frames_s``), for
+    pictures beside the Report without decoding the file again."""
     settings = settings or get_settings()
     with _threads_limited(settings.threads):
         return _analyze(Path(path), settings, progress, sha256)
@@ -37,7 +48,7 @@ def analyze(
 
 def _analyze(
     path: Path, settings: Settings, progress: Progress | None, sha256: str | None
-) -> Report:
+) -> tuple[Report, list[Frame]]:
     timings: dict[str, float] = {}
     with _timed(timings, "probe"):
         probed = probe(path, settings, with_hash=sha256 is None)
@@ -56,7 +67,7 @@ def _analyze(
         if progress:
             progress("checks", (i + 1) / len(checks))
     fused = fuse(evidence)
-    return Report(
+    report = Report(
         analysed_at=datetime.now(UTC),
         media=media.info,
         fabrication_likelihood=round(fused.likelihood, 4),
@@ -69,6 +80,7 @@ def _analyze(
         timings_ms=timings,
         model=next((c.model_info for c in checks if getattr(c, "model_info", None)), None),
     )
+    return report, frames.stills
 
 
 @contextmanager

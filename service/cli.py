@@ -21,11 +21,11 @@ import detector
 from detector.errors import ConfigError
 from detector.report import VERITY_VERSION, report_schema
 from detector.synth import make_clip
-from detector.thumbnails import key_frame_thumbnails
+from detector.thumbnails import thumbnails_of
 from detector.trust import TRUST_FOLDER
 
 from .console import print_report
-from .html_report import picture_times, render_html
+from .html_report import picture_frames, render_html
 from .i18n import LANGUAGES, UnknownLanguage, Words, language
 from .progress import ScanProgress
 from .scan import ScanError, scan
@@ -197,7 +197,7 @@ def _check(args: argparse.Namespace) -> int:
 def _check_one(path: Path, settings, args, out: Console, err: Console) -> int:
     try:
         with err.status(f"analysing {path.name}…") if err.is_terminal else nullcontext():
-            report = detector.analyze(path, settings)
+            report, stills = detector.analyze_keeping_stills(path, settings)
     except detector.VerityError as e:
         print(f"verity: {path}: {e}", file=sys.stderr)
         return exit_code_for(e)
@@ -213,8 +213,8 @@ def _check_one(path: Path, settings, args, out: Console, err: Console) -> int:
         if len(args.files) > 1:
             target.mkdir(parents=True, exist_ok=True)
             target = target / f"{path.stem}-{report.media.sha256[:8]}.html"
-        thumbnails = key_frame_thumbnails(path, picture_times(report), settings)
-        target.write_text(render_html(report, thumbnails, args.words), encoding="utf-8")
+        pictures = thumbnails_of(picture_frames(report, stills))
+        target.write_text(render_html(report, pictures, args.words), encoding="utf-8")
         if not args.json:
             out.print(f"HTML report: {target}", style="dim")
     return EXIT_OK

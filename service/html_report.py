@@ -4,13 +4,12 @@ import base64
 import json
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from detector import MediaError, Settings
+from detector.frames import Frame
 from detector.report import Report, Verdict
-from detector.thumbnails import Thumbnail, key_frame_thumbnails
+from detector.thumbnails import Thumbnail, thumbnails_of
 
 from .drawing import histogram, outlines, timeline
 from .i18n import LANGUAGES, N_, Words
@@ -93,14 +92,16 @@ def report_context(report: Report, words: Words, thumbnails: Sequence[Thumbnail]
     }
 
 
-def key_frame_pictures(path: Path, report: Report, settings: Settings) -> str | None:
-    """The key frames the report pages show, as JSON to keep beside the Report, taken while the
-    media is at hand (an upload or an S3 object is deleted later); None when the file cannot be
-    read again: the report stands without pictures."""
-    try:
-        return thumbnails_to_json(key_frame_thumbnails(path, picture_times(report), settings))
-    except (MediaError, OSError):
-        return None
+def picture_frames(report: Report, stills: list[Frame]) -> list[Frame]:
+    """Of the key frames an analysis decoded, those its report pages show (picture_times)."""
+    shown = set(picture_times(report))
+    return [frame for frame in stills if round(frame.time_s, 3) in shown]
+
+
+def key_frame_pictures(report: Report, stills: list[Frame]) -> str:
+    """The key frames the report pages show, as JSON to keep beside the Report: made from the
+    frames the analysis decoded (``analyze_keeping_stills``), while they are at hand."""
+    return thumbnails_to_json(thumbnails_of(picture_frames(report, stills)))
 
 
 def thumbnails_to_json(thumbnails: Sequence[Thumbnail]) -> str:

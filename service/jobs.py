@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from detector import MediaError, Settings, analyze
+from detector import MediaError, Settings, analyze_keeping_stills
 from detector.report import VERITY_VERSION
 
 from .blobs import BlobMissing, Blobs
@@ -124,8 +124,8 @@ class _Heartbeat:
 def _analyse_beating(job, task_id, store, blobs, settings, progress) -> Outcome:
     try:
         with blobs.local_copy(job.blob or "") as path:
-            report = analyze(path, settings, progress, sha256=job.sha256)
-            pictures = key_frame_pictures(path, report, settings)
+            report, stills = analyze_keeping_stills(path, settings, progress, sha256=job.sha256)
+            pictures = key_frame_pictures(report, stills)
     except MediaError as e:
         store.finish(job.sha256, job.pipeline, task_id, error=str(e))
         return Outcome("failed", str(e))

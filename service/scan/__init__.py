@@ -20,7 +20,7 @@ from concurrent.futures import (
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from detector import MediaError, Settings, analyze
+from detector import MediaError, Settings, analyze_keeping_stills
 from detector.probe import file_sha256
 from detector.settings import keep_to_own_cores
 from detector.sniff import sniff
@@ -200,9 +200,9 @@ def _analyse(path: str, sha256: str) -> tuple[str, str, str | None]:
     scan hashed the file already, so the analysis does not read it again for that; the key
     frames for the reports are taken while the file is at hand (an S3 copy is gone after)."""
     try:
-        report = analyze(Path(path), _SETTINGS, sha256=sha256)
+        report, stills = analyze_keeping_stills(Path(path), _SETTINGS, sha256=sha256)
     except MediaError as e:
         return "failed", str(e), None
     except Exception as e:  # a bug must not stop the scan: record it with the file
         return "failed", f"internal error: {type(e).__name__}: {e}", None
-    return "done", report.model_dump_json(), key_frame_pictures(Path(path), report, _SETTINGS)
+    return "done", report.model_dump_json(), key_frame_pictures(report, stills)

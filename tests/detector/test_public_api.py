@@ -23,6 +23,7 @@ def test_detector_exposes_a_handful_of_names():
         "Verdict",
         "VerityError",
         "analyze",
+        "analyze_keeping_stills",
         "get_settings",
     ]
 

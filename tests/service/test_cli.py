@@ -7,8 +7,9 @@ import sys
 import jsonschema
 import pytest
 
-from detector.report import report_schema
+from detector.report import Report, report_schema
 from service.cli import main
+from service.html_report import picture_times
 
 
 def run(capsys, *argv):
@@ -126,14 +127,14 @@ def test_exit_code_is_the_worst_of_several_files(clip, tmp_path, capsys):
 def test_internal_error_exits_1_and_the_other_files_are_still_analysed(clip, capsys, monkeypatch):
     import detector
 
-    real_analyze = detector.analyze
+    real_analyze = detector.analyze_keeping_stills
 
     def flaky(path, *args, **kwargs):
         if path.name == "boom.mp4":
             raise RuntimeError("a bug")
         return real_analyze(path, *args, **kwargs)
 
-    monkeypatch.setattr(detector, "analyze", flaky)
+    monkeypatch.setattr(detector, "analyze_keeping_stills", flaky)
     code, out, err = run(capsys, "check", str(clip("boom.mp4")), str(clip("fine.mp4")))
     assert code == 1
     assert "internal error" in err and "fine.mp4" in out
@@ -151,6 +152,22 @@ def test_html_report_is_self_contained_and_escapes_file_strings(clip, tmp_path, 
     assert "&lt;script&gt;alert(" in page  # shown as text, not run
     assert page.count("data:image/jpeg;base64,") == 8  # key frames, inline, at most 8
     assert "http://" not in page and "https://" not in page  # nothing loaded from elsewhere
+
+
+def test_the_html_reports_pictures_are_the_frames_the_analysis_decoded(
+    clip, tmp_path, capsys, monkeypatch
+):
+    def decoded_again(*args, **kwargs):
+        raise AssertionError("the file was decoded a second time for its pictures")
+
+    monkeypatch.setattr("detector.thumbnails.decode_stills", decoded_again)
+    target = tmp_path / "report.html"
+    path = clip("c.mp4", seconds=3)
+    code, out, _ = run(capsys, "check", str(path), "--json", "--html", str(target))
+    assert code == 0
+    report = Report.model_validate_json(out.splitlines()[0])
+    shown = target.read_text().count('<img src="data:image/jpeg;base64,')
+    assert shown == len(picture_times(report)) > 1
 
 
 def test_html_for_several_files_goes_to_a_folder(clip, tmp_path, capsys):

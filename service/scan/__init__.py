@@ -198,11 +198,12 @@ def _init_worker(settings_json: str, started, workers: int) -> None:
 def _analyse(path: str, sha256: str) -> tuple[str, str, str | None]:
     """In a worker: ("done", Report JSON, key frames JSON) or ("failed", reason, None). The
     scan hashed the file already, so the analysis does not read it again for that; the key
-    frames for the reports are taken while the file is at hand (an S3 copy is gone after)."""
+    frames' pictures are made from the frames the analysis decoded."""
     try:
         report, stills = analyze_keeping_stills(Path(path), _SETTINGS, sha256=sha256)
+        pictures = key_frame_pictures(report, stills)
     except MediaError as e:
         return "failed", str(e), None
     except Exception as e:  # a bug must not stop the scan: record it with the file
         return "failed", f"internal error: {type(e).__name__}: {e}", None
-    return "done", report.model_dump_json(), key_frame_pictures(report, stills)
+    return "done", report.model_dump_json(), pictures

@@ -213,7 +213,7 @@ def _check_one(path: Path, settings, args, out: Console, err: Console) -> int:
         if len(args.files) > 1:
             target.mkdir(parents=True, exist_ok=True)
             target = target / f"{path.stem}-{report.media.sha256[:8]}.html"
-        pictures = thumbnails_of(picture_frames(report, stills))
+        pictures = thumbnails_of(picture_frames(stills))
         target.write_text(render_html(report, pictures, args.words), encoding="utf-8")
         if not args.json:
             out.print(f"HTML report: {target}", style="dim")

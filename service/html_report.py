@@ -43,12 +43,17 @@ def environment(lang: str = "en") -> Environment:
 PICTURES = 8  # key frames shown in a report
 
 
+def _shown(count: int) -> list[int]:
+    """Which of ``count`` key frames a report shows: at most ``PICTURES``, spread over the video."""
+    if count <= PICTURES:
+        return list(range(count))
+    return sorted({round(i * (count - 1) / (PICTURES - 1)) for i in range(PICTURES)})
+
+
 def picture_times(report: Report) -> list[float]:
-    """At most ``PICTURES`` of the report's key-frame times, spread over the video."""
+    """The times of the key frames the report's pages show."""
     times = report.sampling.key_frames_s
-    if len(times) <= PICTURES:
-        return times
-    return sorted({times[round(i * (len(times) - 1) / (PICTURES - 1))] for i in range(PICTURES)})
+    return [times[i] for i in _shown(len(times))]
 
 
 def render_html(
@@ -92,16 +97,16 @@ def report_context(report: Report, words: Words, thumbnails: Sequence[Thumbnail]
     }
 
 
-def picture_frames(report: Report, stills: list[Frame]) -> list[Frame]:
-    """Of the key frames an analysis decoded, those its report pages show (picture_times)."""
-    shown = set(picture_times(report))
-    return [frame for frame in stills if round(frame.time_s, 3) in shown]
+def picture_frames(stills: list[Frame]) -> list[Frame]:
+    """Of the key frames an analysis decoded (the Report's ``sampling.key_frames_s``, one for
+    one), those its report pages show."""
+    return [stills[i] for i in _shown(len(stills))]
 
 
-def key_frame_pictures(report: Report, stills: list[Frame]) -> str:
+def key_frame_pictures(stills: list[Frame]) -> str:
     """The key frames the report pages show, as JSON to keep beside the Report: made from the
     frames the analysis decoded (``analyze_keeping_stills``), while they are at hand."""
-    return thumbnails_to_json(thumbnails_of(picture_frames(report, stills)))
+    return thumbnails_to_json(thumbnails_of(picture_frames(stills)))
 
 
 def thumbnails_to_json(thumbnails: Sequence[Thumbnail]) -> str:

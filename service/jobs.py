@@ -125,7 +125,7 @@ def _analyse_beating(job, task_id, store, blobs, settings, progress) -> Outcome:
     try:
         with blobs.local_copy(job.blob or "") as path:
             report, stills = analyze_keeping_stills(path, settings, progress, sha256=job.sha256)
-            pictures = key_frame_pictures(report, stills)
+            pictures = key_frame_pictures(stills)
     except MediaError as e:
         store.finish(job.sha256, job.pipeline, task_id, error=str(e))
         return Outcome("failed", str(e))

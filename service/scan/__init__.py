@@ -201,7 +201,7 @@ def _analyse(path: str, sha256: str) -> tuple[str, str, str | None]:
     frames' pictures are made from the frames the analysis decoded."""
     try:
         report, stills = analyze_keeping_stills(Path(path), _SETTINGS, sha256=sha256)
-        pictures = key_frame_pictures(report, stills)
+        pictures = key_frame_pictures(stills)
     except MediaError as e:
         return "failed", str(e), None
     except Exception as e:  # a bug must not stop the scan: record it with the file

@@ -1,5 +1,5 @@
 """Taking the packaging away: every training window, AI or real, is decoded and then passed
-through what a platform does to an upload, at random: a crop, a downscale to 360-720 lines, H.264
+through what a platform does to an upload, at random: a crop, a rescale to 256-720 lines, H.264
 at a low bitrate (sometimes twice, a re-encode of a re-encode), GIF-style palette quantisation
 or lossy WebP; at one of two frame rates. So no container, encoder, frame size or frame rate can
 stand in for what the pixels show. Also the fixed copies evaluation uses: format-normalised
@@ -25,8 +25,12 @@ from detector.probe import probe
 NORMAL_SIZE, NORMAL_FPS, NORMAL_FRAMES, NORMAL_CRF = 384, 12, 24, 23
 
 
-# The short side a platform's re-encode leaves (360p to 720p), and how hard it compresses.
-PLATFORM_SHORT_SIDES = (360, 720)
+# The short side a re-encode leaves, and how hard it compresses. From 256 lines, where research
+# generators' galleries sit, to a platform's 720p: so real footage is also seen at the AI clips'
+# small sizes, and (scaled up, UPSCALE_SHARE of the time) small AI clips at camera sizes, and
+# the frame size stops telling the labels apart (issue 20).
+PLATFORM_SHORT_SIDES = (256, 720)
+UPSCALE_SHARE = 0.3
 PLATFORM_CRF = (23, 40)
 DEGRADED_SHORT_SIDE, DEGRADED_CRF = 480, 28  # the robustness copy the card reports on
 
@@ -37,10 +41,10 @@ def reencode_window(frames: list[np.ndarray], rng: random.Random) -> list[np.nda
     crop = rng.uniform(0.7, 1.0)
     crop_w, crop_h = max(int(width * crop) // 2 * 2, 16), max(int(height * crop) // 2 * 2, 16)
     left, top = rng.randint(0, width - crop_w), rng.randint(0, height - crop_h)
-    # a platform's ladder: 360-720 lines, never scaled up; small clips shrink by up to half
+    # a larger clip comes down to the target; a smaller one goes up to it some of the time
     short = min(crop_w, crop_h)
     target = rng.randint(*PLATFORM_SHORT_SIDES)
-    scale = target / short if short > target else rng.uniform(0.5, 1.0) if rng.random() < 0.3 else 1
+    scale = target / short if short > target or rng.random() < UPSCALE_SHARE else 1.0
     out_w, out_h = max(int(crop_w * scale) // 2 * 2, 16), max(int(crop_h * scale) // 2 * 2, 16)
     shaped = [
         np.asarray(

@@ -11,7 +11,10 @@ EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
 def add_commands(commands) -> None:
     train = commands.add_parser("train", help="train the classifier (needs the train extra)")
-    train.add_argument("manifest", type=Path, help="labelled clips, one JSON object a line")
+    train.add_argument(
+        "manifests", type=Path, nargs="+", metavar="manifest",
+        help="labelled clips, one JSON object a line (several: shared clips, staged sources)",
+    )  # fmt: skip
     train.add_argument("--out", type=Path, default=Path("runs/verity-v2"), metavar="DIR")
     train.add_argument("--name", default="verity-v2")
     train.add_argument("--version", default="0.2.0")
@@ -35,6 +38,10 @@ def add_commands(commands) -> None:
     train.add_argument("--renditions", type=int, default=3, help="random re-encodes per window")
     train.add_argument("--windows", type=int, default=4, help="windows re-encoded per clip")
     train.add_argument(
+        "--cached-windows", type=int, default=8,
+        help="windows per clip whose tubes are cached and trained on (the detector takes 8)",
+    )  # fmt: skip
+    train.add_argument(
         "--augmented-share", type=float, metavar="SHARE",
         help="the share of each clip's training weight on its re-encoded tubes (default: "
         "TrainConfig's, which cross-validation chose)",
@@ -44,6 +51,10 @@ def add_commands(commands) -> None:
     train.add_argument("--val-share", type=float, default=0.25)
     train.add_argument("--workers", type=int, default=2, help="processes computing features")
     train.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
+    train.add_argument(
+        "--features-only", action="store_true",
+        help="cache every clip's backbone features and stop (resumable; run again to go on)",
+    )  # fmt: skip
     train.add_argument(
         "--evaluate-only", action="store_true",
         help="evaluate the model already trained in --out again (same split), update its card",
@@ -91,7 +102,7 @@ def _train(args: argparse.Namespace) -> int:
     except ImportError as e:
         return _needs_train_extra(e)
     config = TrainConfig(
-        manifest=args.manifest,
+        manifests=args.manifests,
         out=args.out,
         name=args.name,
         version=args.version,
@@ -104,17 +115,22 @@ def _train(args: argparse.Namespace) -> int:
         dim=args.dim,
         renditions=args.renditions,
         train_windows=args.windows,
+        cached_windows=args.cached_windows,
         lr=args.lr,
         seed=args.seed,
         val_share=args.val_share,
         workers=args.workers,
         evaluate=not args.no_eval,
+        features_only=args.features_only,
     )
     if args.augmented_share is not None:
         config.augmented_share = args.augmented_share
     run = reevaluate if args.evaluate_only else train
-    onnx_path = run(config, log=lambda line: print(line, flush=True))
-    print(f"model: {onnx_path} and {onnx_path.with_suffix('.json')}")
+    made = run(config, log=lambda line: print(line, flush=True))
+    if config.features_only:
+        print(f"features: {made}")
+    else:
+        print(f"model: {made} and {made.with_suffix('.json')}")
     return EXIT_OK
 
 

@@ -12,6 +12,9 @@ from pathlib import Path
 from detector.sniff import HEAD_BYTES, sniff
 
 REAL = "real"
+# What the classifier learns to tell apart. Other labels (the sources' "deepfake": real footage
+# with a manipulated face) are for the face check, not for a whole-frame classifier.
+CLASSIFIER_LABELS = ("ai", REAL)
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,13 @@ def read_manifest(path: Path) -> list[Clip]:
             )
         )
     return clips
+
+
+def read_manifests(paths: Iterable[Path], labels: Iterable[str] = CLASSIFIER_LABELS) -> list[Clip]:
+    """The clips of several manifests (the shared clips and the staged sources, say), those
+    with one of ``labels`` only."""
+    wanted = set(labels)
+    return [clip for path in paths for clip in read_manifest(path) if clip.label in wanted]
 
 
 def write_manifest(clips: Iterable[Clip], path: Path) -> None:

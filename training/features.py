@@ -7,7 +7,8 @@ cross-validating it K times, a matter of seconds. Each clip gets three views:
 - ``delivered``: the windows the detector itself takes from the file (``model_windows`` of them,
   the card's grid of crops), so a head scored here is scored as in production;
 - ``normalised``: the same from a format-normalised copy (augment.normalised_frames);
-- ``augmented``: ``renditions`` random platform re-encodes of ``train_windows`` windows.
+- ``augmented``: ``renditions`` random platform re-encodes of ``train_windows`` windows (none
+  when ``renditions`` is 0).
 
 Features come from the backbone exported to ONNX and run by ONNX Runtime, as in production.
 A clip's file is written when all its views are done, so an interrupted run resumes where it
@@ -32,6 +33,7 @@ from .augment import normalised_frames, reencode_window, sample_windows, write_c
 from .data import Clip
 
 VIEWS = ("delivered", "normalised", "augmented")
+REQUIRED_VIEWS = VIEWS[:2]  # with no renditions (TubeSpec.renditions 0) there is no augmented view
 Progress = Callable[[int, int], None]
 
 
@@ -92,7 +94,7 @@ def compute(
 def _load(path: Path) -> dict[str, np.ndarray] | None:
     with np.load(path) as saved:
         views = {name: saved[name] for name in saved.files}
-    return views if all(len(views.get(v, ())) for v in VIEWS) else None
+    return views if all(len(views.get(v, ())) for v in REQUIRED_VIEWS) else None
 
 
 _SESSIONS: dict[Path, object] = {}

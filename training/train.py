@@ -29,7 +29,7 @@ from detector.model import ModelCard, logit
 
 from .baseline import ContainerBaseline
 from .crossval import cross_validate
-from .data import Clip, read_manifest, split
+from .data import Clip, read_manifests, split
 from .evaluate import (
     classifier_settings,
     degraded_shift,
@@ -60,7 +60,7 @@ Log = Callable[[str], None]
 
 @dataclass
 class TrainConfig:
-    manifest: Path
+    manifests: list[Path]  # the shared clips' manifest, a staged sources' manifest, ...
     out: Path
     name: str = "verity-v2"
     version: str = "0.2.0"
@@ -72,6 +72,10 @@ class TrainConfig:
     crops: int = 4  # crops per frame on the card's grid
     max_short_side: int = 1080
     windows: int = 8  # windows the detector takes (Settings.model_windows)
+    # windows per clip whose tubes are cached, trained and cross-validated on. Fewer than the
+    # detector takes halves the feature time on the staged sources' 5 s clips, whose windows
+    # would overlap anyway; the held-out evaluation still runs the detector with ``windows``.
+    cached_windows: int = 8
     train_windows: int = 4  # windows per clip that are re-encoded for training
     renditions: int = 3  # random re-encodes of each of those
     # The share of each clip's weight in training on its re-encoded tubes (the rest on the
@@ -92,6 +96,9 @@ class TrainConfig:
     seed: int = 0
     workers: int = 2
     evaluate: bool = True
+    # stop once every clip's features are cached: the long, resumable part of a run, which a
+    # session can start early and the next one finish
+    features_only: bool = False
     command: list[str] = field(default_factory=lambda: sys.argv[:])
 
     def spec(self) -> TubeSpec:
@@ -103,7 +110,7 @@ class TrainConfig:
             max_short_side=self.max_short_side,
             mean=tuple(MEAN),
             std=tuple(STD),
-            delivered_windows=self.windows,
+            delivered_windows=self.cached_windows,
             train_windows=self.train_windows,
             renditions=self.renditions,
             seed=self.seed,
@@ -128,14 +135,15 @@ class Sample:
 
 
 def train(config: TrainConfig, log: Log = print) -> Path:
-    """Train, export and evaluate; return the ONNX path (its card is beside it)."""
+    """Train, export and evaluate; return the ONNX path (its card is beside it), or the
+    features' folder with ``config.features_only``."""
     started = time.monotonic()
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
     config.out.mkdir(parents=True, exist_ok=True)
 
-    clips = read_manifest(config.manifest)
+    clips = read_manifests(config.manifests)
     train_clips, val_clips = split(clips, config.val_share, config.seed)
     generators = sorted({c.generator for c in train_clips if c.fabricated})
     log(f"{len(train_clips)} training clips, {len(val_clips)} validation clips (whole units)")
@@ -187,6 +195,8 @@ def train(config: TrainConfig, log: Log = print) -> Path:
     )
     samples = {c.path: Sample(c, v) for c, v in zip(clips, views, strict=True) if v is not None}
     log(f"{len(samples)} of {len(clips)} clips readable")
+    if config.features_only:
+        return folder
 
     crossval = None
     if config.cv:
@@ -231,7 +241,7 @@ def reevaluate(config: TrainConfig, log: Log = print) -> Path:
     that did it recorded beside the training command."""
     onnx_path = config.out / f"{config.name}.onnx"
     card = ModelCard.model_validate_json(onnx_path.with_suffix(".json").read_text())
-    clips = read_manifest(config.manifest)
+    clips = read_manifests(config.manifests)
     train_clips, val_clips = split(clips, config.val_share, config.seed)
     if sorted({c.group for c in val_clips}) != card.training.get("val_groups"):
         raise ValueError("this split is not the one the model was trained with")
@@ -255,9 +265,9 @@ def training_tubes(
     labels the same total."""
     pooled, labels, indices, weights = [], [], [], []
     for sample in samples:
-        delivered, augmented = sample.pooled("delivered"), sample.pooled("augmented")
-        share = augmented_share if len(augmented) else 0.0
-        augmented = augmented if share else augmented[:0]
+        delivered = sample.pooled("delivered")
+        share = augmented_share if len(sample.views.get("augmented", ())) else 0.0
+        augmented = sample.pooled("augmented") if share else delivered[:0]
         tubes = torch.cat([delivered, augmented])
         pooled.append(tubes)
         labels.append(np.full(len(tubes), float(sample.clip.fabricated)))
@@ -408,7 +418,10 @@ def training_record(config, clips, train_clips, val_clips, parity_difference, se
             "frozen": True,
         },
         "data": {
-            "manifest": str(config.manifest),
+            "manifests": {
+                str(path): hashlib.sha256(path.read_bytes()).hexdigest()
+                for path in config.manifests
+            },
             "clips": len(clips),
             "train_clips": len(train_clips),
             "val_clips": len(val_clips),

@@ -26,7 +26,7 @@ def tiny_model(tmp_path_factory):
     folder = tmp_path_factory.mktemp("train")
     manifest = toy_manifest(folder, 16, seconds=1.2)  # two families, two groups each
     config = TrainConfig(
-        manifest=manifest, out=folder / "run", frames=4, stride=1, size=64, crops=2,
+        manifests=[manifest], out=folder / "run", frames=4, stride=1, size=64, crops=2,
         windows=2, train_windows=1, renditions=1, epochs=2, batch=8, workers=1, val_share=0.3,
         cv=2, command=["verity", "train", "(test)"],
     )  # fmt: skip

@@ -41,6 +41,7 @@ bench: $(VENV)/.installed-train
 	$(BIN)/python benchmarks/analyze_vs_decode.py
 	$(BIN)/python benchmarks/c2pa_check.py
 	$(BIN)/python benchmarks/watermark_checks.py
+	$(BIN)/python benchmarks/visible_marks.py
 	$(BIN)/python benchmarks/scan_throughput.py
 	$(BIN)/python benchmarks/service_overhead.py
 	$(BIN)/python benchmarks/classifier.py

@@ -27,6 +27,22 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """A text mark a generator stamps on its output, and what must hold for text read off a
+    frame to count as it (``marks.py``, the visible-mark check)."""
+
+    text: str  # as printed; its words must be read as whole tokens
+    # an ordinary word or name (Sora, Veo, Runway): its text alone is not enough
+    common_word: bool = False
+    # where it is stamped ("bottom right", ...); empty: not known, or it moves
+    place: tuple[str, ...] = ()
+    max_height: float | None = None  # its largest height as a share of the frame's
+    # a regular expression another line of the same frame matches in the mark's distinctive
+    # form (Sora 2 prints the creator's "@name" beside it)
+    companion: str = ""
+
+
+@dataclass(frozen=True)
 class Generator:
     key: str
     name: str
@@ -34,7 +50,7 @@ class Generator:
     name_zh: str = ""  # the name Chinese readers know it by, where it has one (可灵)
     family: str | None = None
     aliases: tuple[str, ...] = ()
-    visible_marks: tuple[str, ...] = ()
+    visible_marks: tuple[Mark, ...] = ()
     c2pa_claim_generators: tuple[str, ...] = ()
     encoder_tags: tuple[str, ...] = ()
     profiles: tuple[Profile, ...] = field(default_factory=tuple)
@@ -54,7 +70,7 @@ def generators() -> dict[str, Generator]:
             name_zh=entry.get("name_zh", ""),
             family=entry.get("family"),
             aliases=tuple(entry.get("aliases", ())),
-            visible_marks=tuple(entry.get("visible_marks", ())),
+            visible_marks=tuple(_mark(m) for m in entry.get("marks", ())),
             c2pa_claim_generators=tuple(entry.get("c2pa_claim_generators", ())),
             encoder_tags=tuple(entry.get("encoder_tags", ())),
             profiles=tuple(Profile(**p) for p in entry.get("profiles", ())),
@@ -62,6 +78,10 @@ def generators() -> dict[str, Generator]:
         )
         for key, entry in raw.items()
     }
+
+
+def _mark(entry: dict) -> Mark:
+    return Mark(**{**entry, "place": tuple(entry.get("place", ()))})
 
 
 def _watermark_bits(entry: dict) -> tuple[int, ...]:

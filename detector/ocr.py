@@ -1,8 +1,6 @@
 """Text in frames, read with RapidOCR (PP-OCRv4 Chinese and English models shipped inside the
 rapidocr-onnxruntime wheel; it runs on ONNX Runtime and downloads nothing)."""
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
@@ -80,12 +78,3 @@ def _scaled(rgb: np.ndarray, scale: float) -> np.ndarray:
     height, width = rgb.shape[:2]
     size = (max(round(width * scale), 1), max(round(height * scale), 1))
     return cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
-
-
-def normalise(text: str) -> str:
-    """Fold look-alikes so marks compare: full-width to ASCII, "Al" read for "AI", no spaces,
-    upper case."""
-    text = unicodedata.normalize("NFKC", text)
-    text = re.sub(r"A[l|1](?=$|[\s\d.\u4e00-\u9fff]|[A-Z])", "AI", text)  # "KLING Al", "Al生成"
-    text = re.sub(r"(?<=[a-zA-Z])Al(?=$|\s)", "AI", text)  # "KlingAl"
-    return re.sub(r"\s+", "", text).upper()

@@ -1,22 +1,30 @@
 """Visible generator marks: the brand text that generators stamp on their output ("KLING AI",
 "可灵AI", "Hailuo AI", "即梦AI", "Veo", "Sora", ...) and the Chinese "AI生成" labels of
-GB 45438-2025, read with OCR on a few whole frames. Marks along the top and bottom edges, where
-services stamp them, may be read with one wrong character; marks elsewhere in the frame (Sora
-2's bouncing logo) must be read exactly, since scene text is common there.
+GB 45438-2025, read with OCR on a few whole frames.
+
+What counts as a mark is ``marks.py``'s rule and the registry's data: the mark's own words as
+whole tokens, never a name inside a longer word ("VEOLIA" on a sponsor board is not Veo's mark).
+Where the registry knows a mark's place and size, a mark read elsewhere or larger is not named.
+A mark that is an ordinary word (Sora, Veo, Runway, Luma) is named only in its distinctive form,
+or at its place and size in most of the frames read. Marks along the top and bottom edges, where
+services stamp them, may be read with one wrong character when they are long; marks elsewhere
+must be read exactly, since scene text is common there.
 
 A brand mark is good evidence but can be painted onto real footage or cropped away, so it weighs
-less than provenance. Text that stays in place along an edge but names no generator, and colour
-emblems without text (Runway Gen-2's dots, found by ``emblems``), are reported as unidentified
-overlays and weigh nothing: news footage carries channel logos too.
+less than provenance. Text that stays in place along an edge but is no generator's mark, and
+colour emblems without text (Runway Gen-2's dots, found by ``emblems``), are reported as
+unidentified overlays and weigh nothing: news footage carries channel logos too.
 """
 
+import math
 from dataclasses import dataclass, field
 
 from ..emblems import find_emblems
 from ..frames import Frame, FrameSpec
 from ..fusion import VISIBLE_MARK_LOG_LR
-from ..generators import generators
-from ..ocr import TextBox, normalise, read_text
+from ..generators import Mark, generators
+from ..marks import AI_LABEL_CN, MarkMatch, has_companion, matches
+from ..ocr import TextBox, read_text
 from ..phrase import phrase
 from ..registry import Check, Media, Needs, register_check
 from ..report import Evidence
@@ -24,7 +32,11 @@ from ..report import Evidence
 OCR_FRAMES = 3  # first, middle and last of the sampled frames
 EMBLEM = "colour emblem without text"
 EDGE_SHARE = 0.2  # the top and bottom fifth of the frame, where marks are stamped
-FUZZY_MIN_LENGTH = 6  # marks this long may differ from the text by one character
+# An ordinary-word mark at its place must be read in this share of the frames read (and in two
+# at least): a sponsor board in one shot is not a generator's mark through the clip.
+MOST_FRAMES = 2 / 3
+# A distinctive companion (Sora 2's "@name") counts within this many of the mark's heights.
+COMPANION_REACH = 3
 # where a mark sits (_where's words), as the summaries say it
 WHERE = {
     "top left": phrase("top left"),
@@ -37,18 +49,21 @@ WHERE = {
     "bottom centre": phrase("bottom centre"),
     "bottom right": phrase("bottom right"),
 }
-CN_AI = ("AI", "人工智能")
-CN_MADE = ("生成", "合成")
 
 
 @dataclass
 class Sighting:
-    brand: str  # registry key, or "" for text naming no generator
+    brand: str  # registry key, or "" for text that is no generator's mark
     label: str  # the mark as registered, or the text read
     text: str
     box: tuple[int, int, int, int]
     times: list[float] = field(default_factory=list)
     where: str = ""
+    # an ordinary-word mark at its place and size: named only if read in most frames
+    pending: bool = False
+    # text that resembles a generator's mark but is not named: which, and why not
+    resembles: str = ""
+    why_not: str = ""
 
 
 @register_check("visible_watermark")
@@ -65,7 +80,8 @@ class VisibleWatermarkCheck(Check):
         read = read_text([f.rgb for f in frames], self.settings.threads)
         for frame, boxes in zip(frames, read, strict=True):
             for box in boxes:
-                _add(sightings, box, frame.time_s, frame.rgb.shape)
+                _add(sightings, box, boxes, frame.time_s, frame.rgb.shape)
+        _settle(sightings, len(frames))
 
         marks = [s for s in sightings if s.brand]
         overlays = [s for s in sightings if not s.brand and len(s.times) >= 2]
@@ -144,52 +160,88 @@ def _emblems(stills: list[Frame]) -> list[Sighting]:
     ]
 
 
-def _brand(text: str, exact: bool = False) -> tuple[str, str] | None:
-    """The (registry key, mark) a text shows, or ("", label) for a GB 45438 AI label."""
-    folded = normalise(text)
-    for key, generator in generators().items():
-        for mark in generator.visible_marks:
-            wanted = normalise(mark)
-            if wanted in folded or (
-                not exact and len(wanted) >= FUZZY_MIN_LENGTH and _near(wanted, folded)
-            ):
-                return key, mark
-    if any(a in folded for a in CN_AI) and any(m in folded for m in CN_MADE):
-        return "ai_label_cn", "AI-generated label (GB 45438-2025)"
-    return None
-
-
-def _near(mark: str, text: str) -> bool:
-    """True when some stretch of ``text`` is one edit away from ``mark``."""
-    for size in (len(mark) - 1, len(mark), len(mark) + 1):
-        for start in range(max(len(text) - size + 1, 0)):
-            if _distance(mark, text[start : start + size]) <= 1:
-                return True
-    return False
-
-
-def _distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
-def _add(sightings: list[Sighting], box: TextBox, time_s: float, shape) -> None:
+def _add(
+    sightings: list[Sighting], box: TextBox, lines: list[TextBox], time_s: float, shape
+) -> None:
+    """Record one line of text read at ``time_s``: a generator's mark, an ordinary-word mark
+    waiting for more frames, or (along the edges) text that may be an overlay."""
     at_edge = _at_edge(box.box, shape)
-    found = _brand(box.text, exact=not at_edge)
-    if not found and not at_edge:
+    brand, label, pending, resembles, why_not = "", box.text, False, "", ""
+    for found in matches(box.text, fuzzy=at_edge):
+        verdict = _judge(found, box, lines, shape)
+        if verdict in (NAMED, PENDING):
+            brand, label, pending = found.brand, found.mark.text, verdict == PENDING
+            break
+        resembles, why_not = found.brand, verdict
+    if not brand and not at_edge:
         return  # scene text in the middle of the picture
-    brand, label = found if found else ("", box.text)
     for s in sightings:
         if s.brand == brand and (brand or _overlap(s.box, box.box) > 0.5):
             if time_s not in s.times:
                 s.times.append(time_s)
+            s.pending = s.pending and pending
             return
-    sightings.append(Sighting(brand, label, box.text, box.box, [time_s], _where(box.box, shape)))
+    sightings.append(
+        Sighting(
+            brand, label, box.text, box.box, [time_s], _where(box.box, shape),
+            pending, resembles, why_not,
+        )
+    )  # fmt: skip
+
+
+NAMED, PENDING = "named", "pending"
+
+
+def _judge(found: MarkMatch, box: TextBox, lines: list[TextBox], shape) -> str:
+    """NAMED, PENDING (an ordinary word at its place: named if read in most frames) or why the
+    text is not the generator's mark."""
+    mark = found.mark
+    problem = _misplaced(mark, box.box, shape)
+    if found.brand == AI_LABEL_CN or (not mark.common_word and not problem):
+        return NAMED
+    if not mark.common_word:
+        return problem
+    if _companion_near(mark, box, lines):
+        return NAMED
+    if mark.place and not problem:
+        return PENDING
+    return problem or "an ordinary word, read without its distinctive form or place"
+
+
+def _misplaced(mark: Mark, box, shape) -> str:
+    """Why a mark read at ``box`` is not where, or not the size, its generator prints it ("":
+    it is, or the registry does not know)."""
+    if mark.place and _where(box, shape) not in mark.place:
+        return f"read at the {_where(box, shape)}, not where the mark is stamped"
+    if mark.max_height and box[3] > mark.max_height * shape[0]:
+        return "larger than the mark is printed"
+    return ""
+
+
+def _companion_near(mark: Mark, box: TextBox, lines: list[TextBox]) -> bool:
+    """True when a line within COMPANION_REACH of the mark's heights is its companion."""
+    x, y, w, h = box.box
+    reach = COMPANION_REACH * max(h, 1)
+    near = [
+        line.text
+        for line in lines
+        if line is not box
+        and abs(line.box[1] - y) <= reach
+        and line.box[0] < x + w + reach
+        and line.box[0] + line.box[2] > x - reach
+    ]
+    return has_companion(mark, near)
+
+
+def _settle(sightings: list[Sighting], frames_read: int) -> None:
+    """An ordinary-word mark at its place is named when read in most frames; otherwise it is
+    text like any other (an overlay if it stays along an edge)."""
+    needed = max(2, math.ceil(MOST_FRAMES * frames_read))
+    for s in sightings:
+        if s.pending and len(s.times) < needed:
+            s.resembles, s.brand, s.label = s.brand, "", s.text
+            s.why_not = f"an ordinary word, read in {len(s.times)} of {frames_read} frames"
+        s.pending = False
 
 
 def _at_edge(box, shape) -> bool:
@@ -217,7 +269,7 @@ def _where(box, shape) -> str:
 
 
 def _describe(s: Sighting) -> dict:
-    return {
+    described = {
         "brand": s.brand,
         "mark": s.label,
         "text": s.text,
@@ -225,3 +277,6 @@ def _describe(s: Sighting) -> dict:
         "where": s.where,
         "seen_at_s": sorted(round(t, 3) for t in s.times),
     }
+    if s.resembles:  # what the desk may wonder about: "VEOLIA" is not Veo's mark
+        described.update(resembles=s.resembles, not_named_because=s.why_not)
+    return described

@@ -7,8 +7,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from detector import Settings, analyze
-from detector.checks.visible_watermark import _brand
-from detector.ocr import normalise
+from detector.marks import matches, tokens
 from detector.probe import probe
 from detector.synth import frame_at
 from tests.h264 import write_h264
@@ -20,7 +19,7 @@ needs_font = pytest.mark.skipif(
 ONLY_VISIBLE = Settings(disabled_checks=["c2pa", "invisible_watermark"])
 
 
-def _draw(rgb: np.ndarray, text: str, where: str, size: int, opacity: float, shift=0):
+def _draw(rgb: np.ndarray, text: str, where: str, size: int, opacity: float, shift=(0, 0)):
     image = Image.fromarray(rgb).convert("RGBA")
     layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
@@ -31,17 +30,26 @@ def _draw(rgb: np.ndarray, text: str, where: str, size: int, opacity: float, shi
     x = {"left": margin, "right": image.width - w - margin, "centre": (image.width - w) // 2}
     y = {"top": margin, "bottom": image.height - h - margin * 2, "middle": image.height // 2}
     vertical, horizontal = where.split()
-    position = (x[horizontal] + shift, y[vertical] + shift // 2)
+    position = (x[horizontal] + shift[0], y[vertical] + shift[1])
     draw.text(position, text, font=font, fill=(255, 255, 255, round(255 * opacity)))
     return np.asarray(Image.alpha_composite(image, layer).convert("RGB"))
 
 
 def _marked_clip(path, frames, text, where, size, opacity, moving=False):
-    marked = []
+    """The frames with ``text`` drawn at ``where`` (wandering over the frame when ``moving``)."""
+    return _lettered_clip(path, frames, [(text, where, size, opacity)], "wander" if moving else "")
+
+
+def _lettered_clip(path, frames, lines, motion=""):
+    """The frames with each (text, where, size, opacity) of ``lines`` drawn on them: still, or
+    wandering over the frame ("wander"), or scrolling from right to left ("scroll")."""
+    lettered = []
     for i, rgb in enumerate(frames):
-        shift = (i * 37) % 200 if moving else 0
-        marked.append(_draw(rgb, text, where, size, opacity, shift))
-    return write_h264(path, marked, fps=10, crf=20)
+        shift = {"wander": ((i * 37) % 200, (i * 37) % 200 // 2), "scroll": (-12 * i, 0)}
+        for text, where, size, opacity in lines:
+            rgb = _draw(rgb, text, where, size, opacity, shift.get(motion, (0, 0)))
+        lettered.append(rgb)
+    return write_h264(path, lettered, fps=10, crf=20)
 
 
 def _emblem(rgb: np.ndarray, i: int, radius: int) -> np.ndarray:
@@ -94,14 +102,81 @@ def test_drawn_marks_are_found(tmp_path, text, where, size, opacity, brand):
 
 
 @needs_font
-def test_moving_mark_in_the_middle_is_found(tmp_path):
+def test_a_moving_sora_mark_with_its_creator_name_is_found(tmp_path):
+    """Sora 2's mark wanders over the frame with the creator's @name under it."""
     frames = [frame_at(i, 960, 540) for i in range(20)]
-    path = _marked_clip(
-        tmp_path / "bouncing.mp4", frames, "Sora", "middle left", 40, 0.9, moving=True
-    )
-    e = _evidence(path)
-    assert e.finding == "watermark_found"
+    lines = [("Sora", "middle left", 40, 0.9), ("@maker_01", "middle left", 22, 0.9)]
+    lettered = []
+    for i, rgb in enumerate(frames):
+        shift = ((i * 37) % 200, (i * 37) % 200 // 2)
+        rgb = _draw(rgb, *lines[0], shift=shift)
+        lettered.append(_draw(rgb, *lines[1], shift=(shift[0], shift[1] + 50)))
+    e = _evidence(write_h264(tmp_path / "sora2.mp4", lettered, fps=10, crf=20))
+    assert e.finding == "watermark_found", e.details
     assert "sora" in e.generators
+
+
+@needs_font
+def test_the_word_sora_alone_in_the_middle_is_not_a_mark(tmp_path):
+    frames = [frame_at(i, 960, 540) for i in range(20)]
+    path = _marked_clip(tmp_path / "sora.mp4", frames, "Sora", "middle left", 40, 0.9, moving=True)
+    e = _evidence(path)
+    assert e.finding != "watermark_found" and not e.generators, e.details
+
+
+# Real footage carries these every day: sponsor boards, airport tickers, names, shop signs.
+LOOK_ALIKES = [
+    ("VEOLIA", "top left", 60, ""),  # the tennis broadcast's board
+    ("Veoh", "bottom right", 22, ""),
+    ("RUNWAY 27L CLOSED", "bottom centre", 30, "scroll"),
+    ("Pikachu", "bottom right", 26, ""),
+    ("Klingon", "top right", 34, ""),
+    ("LUMAX", "bottom left", 48, ""),
+    ("SORANO", "bottom right", 20, ""),
+    ("Vidushi", "top centre", 28, "scroll"),
+    ("海螺湾", "bottom right", 30, ""),
+    ("即梦想", "top left", 36, ""),
+]
+
+
+@needs_font
+@pytest.mark.parametrize(
+    ("text", "where", "size", "motion"), LOOK_ALIKES, ids=[w[0] for w in LOOK_ALIKES]
+)
+def test_words_that_contain_a_generator_name_are_not_its_mark(tmp_path, text, where, size, motion):
+    """Each word twice: at its place, and along the opposite edge as a caption."""
+    frames = [frame_at(i, 960, 540) for i in range(20)]
+    vertical, horizontal = where.split()
+    opposite = {"top": "bottom", "bottom": "top"}[vertical] + f" {horizontal}"
+    lines = [(text, where, size, 1.0), (text, opposite, 24, 0.8)]
+    e = _evidence(_lettered_clip(tmp_path / "look-alike.mp4", frames, lines, motion))
+    assert e.finding != "watermark_found" and not e.generators, e.details
+    assert e.log_lr == 0.0
+
+
+@needs_font
+@pytest.mark.parametrize(
+    ("text", "where", "size"),
+    [("Veo", "top left", 60), ("RUNWAY", "bottom right", 30), ("Luma", "bottom left", 40)],
+    ids=["veo-board", "runway-corner", "luma-caption"],
+)
+def test_an_ordinary_word_away_from_its_mark_place_is_only_an_overlay(tmp_path, text, where, size):
+    frames = [frame_at(i, 960, 540) for i in range(20)]
+    e = _evidence(_marked_clip(tmp_path / "word.mp4", frames, text, where, size, 1.0))
+    assert (e.finding, e.log_lr) == ("unidentified_overlay", 0.0), e.details
+    (overlay,) = e.details["overlays"]
+    assert overlay["resembles"] == text.lower() and overlay["not_named_because"]
+
+
+@needs_font
+def test_an_ordinary_word_at_its_place_in_one_shot_only_is_not_a_mark(tmp_path):
+    """A "Veo" board at the bottom right of the first shot, gone after the cut: of the three
+    frames read (first, middle, last), one shows it."""
+    frames = [frame_at(i, 960, 540) for i in range(20)]
+    shown = [_draw(f, "Veo", "bottom right", 26, 0.9) for f in frames[:4]]
+    clip = write_h264(tmp_path / "cut.mp4", shown + frames[4:], fps=10, crf=20)
+    e = _evidence(clip)
+    assert e.finding != "watermark_found" and not e.generators, e.details
 
 
 def test_plain_clip_has_no_mark(clip):
@@ -142,12 +217,39 @@ def test_colour_patch_in_a_motionless_scene_is_not_an_overlay(tmp_path):
     ],
 )
 def test_look_alikes_are_folded_before_matching(read, brand):
-    assert _brand(read)[0] == brand
+    assert matches(read)[0].brand == brand
 
 
 def test_short_marks_must_match_exactly():
-    assert _brand("Vea") is None and _brand("SORA")[0] == "sora"
-    assert normalise("ＳＯＲＡ ") == "SORA"
+    assert matches("Vea") == [] and matches("SORA")[0].brand == "sora"
+    assert tokens("ＳＯＲＡ ") == ["SORA"]
+
+
+@pytest.mark.parametrize(
+    "read",
+    ["VEOLIA", "Veoh", "Pikachu", "Klingon", "LUMAX", "SORANO", "Vidushi", "海螺湾", "即梦想"],
+)
+def test_a_mark_is_never_read_inside_a_longer_word(read):
+    assert matches(read) == []
+
+
+@pytest.mark.parametrize(
+    ("read", "brand"),
+    [
+        ("KLINGAI1.6PRO", "kling"),
+        ("Veo 3", "veo"),
+        ("KLING AI 2.0", "kling"),
+        ("海螺AI生成", "hailuo"),
+    ],
+)
+def test_a_mark_stands_as_whole_tokens_beside_version_numbers(read, brand):
+    assert matches(read)[0].brand == brand
+
+
+def test_the_one_character_tolerance_never_crosses_a_word_boundary():
+    assert matches("KLINGAIR") == [] and matches("XKLING AI") == []
+    assert matches("KLlNG AI")[0].brand == "kling"  # one wrong character, long mark
+    assert matches("KLlNG AI", fuzzy=False) == []
 
 
 # ---- the shared clips (skipped without ../shared/data) ----

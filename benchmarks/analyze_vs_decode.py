@@ -14,6 +14,7 @@ Run: make bench   (or .venv/bin/python benchmarks/analyze_vs_decode.py [--repeat
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from detector.frames import plan_frames
 from detector.pipeline import frame_spec
 from detector.probe import probe
 from detector.registry import create_checks
+from service.lifecycle import run
 
 TARGETS_S = {"60 s 1080p": 5.0, "20 s 720p": 3.0, "2 s 256 GIF": 1.5}
 
@@ -102,4 +104,4 @@ def _median(run, repeats: int) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))  # Ctrl-C: 130, SIGTERM: 143, and whatever it started is stopped

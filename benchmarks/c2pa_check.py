@@ -17,6 +17,7 @@ from pathlib import Path
 from detector import Settings
 from detector.checks.c2pa import C2paCheck
 from detector.synth import make_clip
+from service.lifecycle import run
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from tests.c2pa_signing import TestCA, manifest, sign
@@ -51,4 +52,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))  # Ctrl-C: 130, SIGTERM: 143, and whatever it started is stopped

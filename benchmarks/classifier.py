@@ -10,6 +10,7 @@ Run: .venv/bin/python benchmarks/classifier.py [--batch 8] [--repeat 5]
 """
 
 import argparse
+import sys
 import time
 from dataclasses import replace
 
@@ -19,6 +20,7 @@ from clips import clip_1080p
 
 from detector import Settings, analyze
 from detector.model import DEFAULT_MODEL, load_model
+from service.lifecycle import run
 from training.model import NetConfig, VerityNet
 
 
@@ -74,4 +76,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))  # Ctrl-C: 130, SIGTERM: 143, and whatever it started is stopped

@@ -19,6 +19,7 @@ import argparse
 import multiprocessing
 import resource
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ from clips import FOLDER
 
 from detector import Settings
 from detector.synth import make_clip
+from service.lifecycle import run
 from service.scan import scan
 
 
@@ -98,4 +100,4 @@ def _children_cpu() -> float:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))  # Ctrl-C: 130, SIGTERM: 143, and whatever it started is stopped

@@ -29,6 +29,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' process helpers
 
 from detector.synth import make_clip
+from service.lifecycle import run
 from tests.service.servers import Cluster, wait_for
 
 SIZES = [((160, 96), 1.0), ((320, 240), 2.0), ((640, 360), 2.0)]
@@ -172,4 +173,4 @@ def report(files, answers, accepted, settled, analyses, sent_s, total_s) -> None
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))  # Ctrl-C: 130, SIGTERM: 143, and whatever it started is stopped

@@ -14,6 +14,7 @@ Run: .venv/bin/python benchmarks/visible_marks.py [--sources STAGED/manifest.jso
 import argparse
 import json
 import multiprocessing
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from clips import SHARED
 
 from detector import MediaError, Settings, analyze
 from detector.registry import check_names
+from service.lifecycle import run
 
 CHECK = "visible_watermark"
 # the generator a manifest's mark note names (its visible_brand / visible_logo, or the text)
@@ -110,4 +112,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))  # Ctrl-C: 130, SIGTERM: 143, and whatever it started is stopped

@@ -6,12 +6,14 @@ Run: .venv/bin/python benchmarks/watermark_checks.py
 """
 
 import statistics
+import sys
 from pathlib import Path
 
 from clips import FOLDER, clip_1080p
 
 from detector import Settings, analyze
 from detector.synth import make_clip
+from service.lifecycle import run
 
 CHECKS = ("invisible_watermark", "visible_watermark")
 
@@ -34,4 +36,4 @@ def _row(path: Path, seconds: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))  # Ctrl-C: 130, SIGTERM: 143, and whatever it started is stopped

@@ -27,12 +27,15 @@ from detector.trust import TRUST_FOLDER
 from .console import print_report
 from .html_report import picture_frames, render_html
 from .i18n import LANGUAGES, UnknownLanguage, Words, language
+from .lifecycle import EXIT_ON, die_with_parent, pause_here, stop_process
 from .progress import ScanProgress
 from .scan import ScanError, scan
 from .scan.remote import RemoteAnalyser
 from .trust_update import OFFICIAL_LISTS, TrustListError, update_trust_lists
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+# set by ``verity serve`` for its embedded worker: the pid whose death ends the worker
+WORKER_PARENT_ENV = "VERITY_WORKER_PARENT"
 _SEVERITY = {EXIT_OK: 0, EXIT_BAD_INPUT: 1, EXIT_INTERNAL: 2}
 
 
@@ -46,6 +49,7 @@ def exit_code_for(error: BaseException) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    pause_here("start")
     try:
         return args.run(args)
     except ConfigError as e:  # settings that cannot work, a job store whose schema is behind
@@ -54,8 +58,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnknownLanguage as e:
         print(f"verity: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        return 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -293,14 +295,18 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings)  # checks (embedded: upgrades) the job store before any worker
     worker = None
     if settings.embedded and not args.no_worker:
-        # No broker server: this process's own worker consumes the queue kept in data_dir.
-        worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"])
+        # No broker server: this process's own worker consumes the queue kept in data_dir. It
+        # ends with this process, even one killed without warning (WORKER_PARENT_ENV).
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "service", "worker"],
+            env={**os.environ, WORKER_PARENT_ENV: str(os.getpid())},
+        )
     try:
-        uvicorn.run(app, host=args.host, port=args.port)
+        pause_here("pool")
+        uvicorn.run(app, host=args.host, port=args.port)  # re-raises the signal that ended it
     finally:
         if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=30)
+            stop_process(worker, settings.worker_stop_grace_s)
     return EXIT_OK
 
 
@@ -309,10 +315,12 @@ def _worker(args: argparse.Namespace) -> int:
     from .settings import get_service_settings
     from .tasks import run_worker
 
+    if os.environ.get(WORKER_PARENT_ENV):
+        die_with_parent(expected_parent=int(os.environ[WORKER_PARENT_ENV]))
     settings = get_service_settings()
     prepare(settings)
-    run_worker(settings, args.concurrency, args.loglevel)
-    return EXIT_OK
+    stopped_by = run_worker(settings, args.concurrency, args.loglevel)
+    return EXIT_ON.get(stopped_by, EXIT_OK)
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -373,5 +381,7 @@ def _schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # prefer ``python -m service``: it catches signals before these imports
+    from .lifecycle import run
+
+    sys.exit(run(main))

@@ -46,6 +46,9 @@ class ServiceSettings(Settings):
     job_max_attempts: int = Field(3, ge=1)
     # Per worker process; a child is replaced once its resident memory passes this (0: never).
     worker_max_memory_mb: int = Field(4096, ge=0)
+    # How long ``verity serve`` gives its embedded worker to finish the analysis in hand when
+    # stopped; after that the worker is killed and the analysis queued again (a stale claim).
+    worker_stop_grace_s: float = Field(30.0, ge=0)
 
     # URL fetching (POST /v1/analyses with {"url": ...}).
     fetch_timeout_s: float = Field(60.0, gt=0)

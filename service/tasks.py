@@ -6,11 +6,12 @@ Delivery is at least once: the message is acknowledged only after the task ran
 """
 
 import os
+import signal
 from datetime import timedelta
 
 from billiard.process import current_process
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_shutting_down
 from sqlalchemy.exc import OperationalError
 
 from detector.settings import keep_to_own_cores
@@ -86,15 +87,24 @@ def _worker_resources(settings: ServiceSettings) -> tuple[Store, Blobs]:
     return _RESOURCES[pid]
 
 
-def run_worker(settings: ServiceSettings, concurrency: int, loglevel: str = "INFO") -> None:
+def run_worker(settings: ServiceSettings, concurrency: int, loglevel: str = "INFO") -> int | None:
     """``verity worker``: consume analyses until stopped, ``concurrency`` at a time in as many
-    processes, which share the cores out between them (``Settings.shared_by``)."""
+    processes, which share the cores out between them (``Settings.shared_by``). Returns the
+    signal that stopped it (Celery's own handlers take SIGTERM and SIGINT: a warm shutdown,
+    the analysis in hand finished first), or None."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = make_celery(settings.shared_by(concurrency))
+    stopped_by: list[int] = []
 
     @worker_process_init.connect(weak=False)
     def keep_to_cores(**_) -> None:  # in each pool process; a replacement takes the same number
         keep_to_own_cores(current_process().index, concurrency)
+
+    @worker_shutting_down.connect(weak=False)
+    def remember(sig: str = "", **_) -> None:  # "SIGTERM", "SIGINT", "SIGQUIT"
+        name = sig if sig.startswith("SIG") else f"SIG{sig}"
+        if name in signal.Signals.__members__:
+            stopped_by.append(signal.Signals[name])
 
     app.worker_main(
         [
@@ -107,3 +117,4 @@ def run_worker(settings: ServiceSettings, concurrency: int, loglevel: str = "INF
             "--without-mingle",
         ]
     )
+    return stopped_by[0] if stopped_by else None

@@ -1,8 +1,11 @@
 """Fixtures shared by every test: clips made on the spot, and the shared data when present."""
 
+import contextlib
 import json
 import multiprocessing
 import os
+import signal
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -13,6 +16,51 @@ from detector.synth import make_clip
 
 DEFAULT_SHARED_DATA = Path(__file__).parents[2] / "shared" / "data"
 SHARED_DATA = Path(os.environ.get("VERITY_SHARED_DATA", DEFAULT_SHARED_DATA))
+
+
+# Every process the suite starts inherits this mark in its environment, however it was started
+# and whoever became its parent, so that the suite can tell at its end which are still alive.
+SESSION_MARK = "VERITY_TEST_SESSION"
+LEFT_BEHIND_GRACE_S = 15  # a process stopped in the last test may still be shutting down
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_behind():
+    """Fails the run if a process the suite started (a server, a worker, a pool process, a
+    scan) is alive after the last test, naming each; then ends them."""
+    mark = f"{os.getpid()}-{time.time_ns()}"
+    os.environ[SESSION_MARK] = mark
+    yield
+    deadline = time.monotonic() + LEFT_BEHIND_GRACE_S
+    while (left := _marked_processes(mark)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if left:
+        pytest.fail(
+            "processes the tests started are still running: "
+            + "; ".join(f"{pid}: {command}" for pid, command in left.items())
+        )
+
+
+def _marked_processes(mark: str) -> dict[int, str]:
+    """Live processes (zombies aside) other than this one whose environment carries ``mark``."""
+    found = {}
+    needle = f"{SESSION_MARK}={mark}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if state != "Z":
+            found[int(entry.name)] = command.strip()[:200]
+    return found
 
 
 @pytest.fixture

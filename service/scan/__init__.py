@@ -8,6 +8,7 @@ flat: paths are walked lazily and at most a few analyses are in flight.
 """
 
 import multiprocessing
+import signal
 from collections.abc import Callable
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -27,6 +28,7 @@ from detector.sniff import sniff
 
 from ..html_report import key_frame_pictures
 from ..i18n import Words
+from ..lifecycle import die_with_parent, pause_here
 from .errors import ScanError
 from .outputs import write_outputs
 from .remote import RemoteAnalyser
@@ -53,7 +55,8 @@ def scan(
     words: Words | None = None,
 ) -> dict[str, int]:
     """Scan ``paths`` into ``out``, its pages in ``words``' language; return the counts by
-    status. Raises ScanError."""
+    status. Raises ScanError. Interrupted at any point (KeyboardInterrupt, lifecycle.Terminated),
+    it keeps every file it finished and writes its outputs if it can; ``resume`` goes on."""
     sources = Sources([str(p) for p in paths], out / "tmp", s3_endpoint_url)
     sources.check()
     if via is not None:
@@ -68,8 +71,10 @@ def scan(
     state = ScanState(state_path)
     try:
         runner = _Runner(workers, settings, via)
+        pause_here("pool")
         _run(sources, state, runner, progress or (lambda event, counts: None))
     finally:
+        pause_here("outputs")
         write_outputs(state, out, words)
         counts = state.counts()
         state.close()
@@ -118,6 +123,8 @@ def _run(sources: Sources, state: ScanState, runner: _Runner, progress: Progress
     def record(entry: Entry, status: str, **fields) -> None:
         state.record(entry.path, entry.size, entry.mtime_ns, status, **fields)
         counts[status] += 1
+        if sum(counts.values()) == 1:
+            pause_here("work")
 
     try:
         for entry in sources.walk():
@@ -188,6 +195,10 @@ _SETTINGS: Settings | None = None
 
 def _init_worker(settings_json: str, started, workers: int) -> None:
     global _SETTINGS
+    # The scan ends its workers: Ctrl-C in a terminal reaches them too, but is the scan's to
+    # act on, and a worker whose scan was killed has nobody to report to.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(signal.SIGKILL)
     _SETTINGS = Settings.model_validate_json(settings_json)
     with started.get_lock():
         number = started.value

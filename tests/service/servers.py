@@ -1,5 +1,6 @@
 """Real servers for the service tests: Redis, Verity workers and the API as processes."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -53,6 +54,7 @@ class RedisServer:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )  # fmt: skip
         client = redis.Redis.from_url(self.url, socket_timeout=1)
         wait_for(lambda: _pings(client), 20, "redis-server to answer")
@@ -62,7 +64,12 @@ class RedisServer:
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)  # saves the append-only file and exits
-            self.process.wait(timeout=20)
+            try:
+                self.process.wait(timeout=20)
+            finally:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
 
     def restart(self) -> None:
         self.stop()
@@ -80,9 +87,10 @@ class VerityProcess:
     """``verity worker`` or ``verity serve`` in its own process group."""
 
     def __init__(self, args: list[str], env: dict[str, str], log: Path):
+        self.log_path = log
         self.log = open(log, "ab")  # noqa: SIM115 - closed by stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", *args],
+            [sys.executable, "-m", "service", *args],
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -112,12 +120,15 @@ class VerityProcess:
             self.process.wait(timeout=20)
 
     def stop(self) -> None:
+        """SIGTERM to the group; once its leader has ended (or after 30 s), SIGKILL whatever
+        of the group is left, so that nothing outlives the test."""
         if self.process.poll() is None:
             os.killpg(self.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+        self.process.wait()
         self.log.close()
 
 
@@ -161,15 +172,13 @@ class Cluster:
         self.processes: list[VerityProcess] = []
         self.api: ApiServer | None = None
         # a deployment (a broker server) upgrades its job store first, as an operator would
-        subprocess.run(
-            [sys.executable, "-m", "service.cli", "db", "upgrade"], env=self.env, check=True
-        )
+        subprocess.run([sys.executable, "-m", "service", "db", "upgrade"], env=self.env, check=True)
         self.headers = {"Authorization": f"Bearer {self.new_key('desk')}"}
 
     def new_key(self, name: str) -> str:
         """A key made the way an operator makes one: the last line `verity keys create` prints."""
         created = subprocess.run(
-            [sys.executable, "-m", "service.cli", "keys", "create", name],
+            [sys.executable, "-m", "service", "keys", "create", name],
             env=self.env,
             capture_output=True,
             text=True,

@@ -110,7 +110,7 @@ def verity(tmp_path_factory, every_finding_clip):
     }
     env.pop("VERITY_BROKER_URL", None)
     key = subprocess.run(
-        [sys.executable, "-m", "service.cli", "keys", "create", "desk"],
+        [sys.executable, "-m", "service", "keys", "create", "desk"],
         env=env, capture_output=True, text=True, check=True,
     ).stdout.splitlines()[-1]  # fmt: skip
     port = free_port()

@@ -202,7 +202,7 @@ def test_demo_makes_and_analyses_its_own_clip(tmp_path, capsys, monkeypatch):
 
 
 def test_installed_console_script_runs(clip):
-    verity = [sys.executable, "-m", "service.cli"]
+    verity = [sys.executable, "-m", "service"]
     done = subprocess.run(
         [*verity, "check", "--json", str(clip("c.mp4"))],
         capture_output=True,

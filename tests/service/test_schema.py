@@ -111,7 +111,7 @@ def test_a_deployment_refuses_to_start_on_a_schema_behind_and_says_what_to_do(tm
 
     def verity(*args):
         return subprocess.run(
-            [sys.executable, "-m", "service.cli", *args], env=env, capture_output=True, text=True
+            [sys.executable, "-m", "service", *args], env=env, capture_output=True, text=True
         )
 
     for command in (["worker"], ["serve", "--no-worker"], ["keys", "list"]):

@@ -38,9 +38,26 @@ class Calibration(BaseModel):
     # the most the classifier's log-likelihood ratio may say either way: ln(TPR / FPR) that the
     # cross-validation measured at the 1 % FPR threshold (None: fusion's own cap alone)
     max_log_lr: float | None = Field(None, ge=0)
+    # The log-likelihood ratio as a monotone function of a video's logit, fitted on the
+    # cross-validated scores (isotonic regression, training/crossval.py): [logit, log_lr] knots,
+    # joined by straight lines, flat beyond the ends. It reaches the cap only where real clips
+    # were almost never seen, so that fused likelihoods keep the classifier's ranking. Empty (an
+    # older card): the calibrated probability against train_prior.
+    log_lr_knots: list[tuple[float, float]] = Field(default_factory=list)
 
     def probability(self, logit: float) -> float:
         return 1.0 / (1.0 + math.exp(-(logit / self.temperature + self.bias)))
+
+    def log_lr(self, logit: float) -> float:
+        """The evidence a video's mean logit carries, as a log-likelihood ratio within the
+        earned cap (max_log_lr)."""
+        if self.log_lr_knots:
+            xs, ys = zip(*self.log_lr_knots, strict=True)
+            value = float(np.interp(logit, xs, ys))
+        else:
+            value = _log_odds(self.probability(logit)) - _log_odds(self.train_prior)
+        cap = self.max_log_lr
+        return value if cap is None else max(-cap, min(cap, value))
 
 
 class ModelCard(BaseModel):
@@ -188,6 +205,10 @@ def window_input(taken: list[np.ndarray], card: ModelCard) -> np.ndarray:
 
 def logit(p: float) -> float:
     """log(p / (1 - p)), with p kept off 0 and 1."""
+    return _log_odds(p)
+
+
+def _log_odds(p: float) -> float:
     p = min(max(p, 1e-6), 1 - 1e-6)
     return math.log(p / (1 - p))
 

@@ -21,7 +21,7 @@ from detector.model import Calibration
 
 from .baseline import ContainerBaseline
 from .data import Clip, folds
-from .evaluate import Scored, headline, metrics, threshold_at_fpr, write_report
+from .evaluate import Scored, auc, headline, metrics, threshold_at_fpr, write_report
 from .model import NetConfig, TemporalHead
 
 # The classifier may never count for more than 20:1 either way, however well it did here: the
@@ -70,6 +70,25 @@ class CrossVal:
             "cross-validated container baseline, as delivered": metrics(self.baseline),
         }
 
+    def weight(self) -> dict:
+        """What fusion makes of the out-of-fold scores: the AUC of the capped log-likelihood
+        ratio beside the logit's (ties at the cap lose ranking), and the clips at the cap."""
+        calibration = self.calibration
+        chosen = [c for c in self.clips if c.path in self.logits["delivered"]]
+        labels = np.array([int(c.fabricated) for c in chosen])
+        z = np.array([self.logits["delivered"][c.path] for c in chosen])
+        weights = np.array([calibration.log_lr(v) for v in z])
+        cap = calibration.max_log_lr or 0.0
+        at_cap = np.isclose(weights, cap) if cap else np.zeros(len(z), bool)
+        return {
+            "auc_of_logit": auc(labels, z),
+            "auc_of_capped_log_lr": auc(labels, weights),
+            "at_cap": {
+                "ai": int(at_cap[labels == 1].sum()),
+                "real": int(at_cap[labels == 0].sum()),
+            },
+        }
+
     def summary(self) -> dict:
         sections = {name: headline(result) for name, result in self.sections().items()}
         return {
@@ -79,6 +98,7 @@ class CrossVal:
             **sections,
             "attribution_on_known_families": self.attribution,
             "likelihood_ratio_at_1pct_fpr": round(math.exp(self.calibration.max_log_lr or 0), 3),
+            "weight_in_fusion": self.weight(),
         }
 
     def write(self, folder: Path) -> Path:
@@ -156,7 +176,34 @@ def _calibrate(clips: list[Clip], logits: dict[str, dict[Path, float]]) -> Calib
         fpr = poisson_upper((q[~y] >= cut).sum(), FPR_CONFIDENCE) / (~y).sum()
         ratios.append(tpr / fpr)
     ratio = min(MAX_LIKELIHOOD_RATIO, max(min(ratios), 1.0))
-    return calibration.model_copy(update={"thresholds": thresholds, "max_log_lr": math.log(ratio)})
+    knots = log_lr_knots(z, labels)
+    return calibration.model_copy(
+        update={"thresholds": thresholds, "max_log_lr": math.log(ratio), "log_lr_knots": knots}
+    )
+
+
+def log_lr_knots(z: np.ndarray, labels: np.ndarray) -> list[tuple[float, float]]:
+    """The log-likelihood ratio as an increasing function of the logit: isotonic regression of
+    the label on the out-of-fold logits (pool adjacent violators), each pooled block's share of
+    AI clips against the share overall. One knot per block, at its mean logit: the blocks'
+    shares rise strictly, so clips between knots keep their order."""
+    order = np.argsort(z, kind="stable")
+    blocks: list[list[float]] = []  # [sum of logits, AI clips, clips]
+    for value, label in zip(z[order], labels[order], strict=True):
+        blocks.append([float(value), float(label), 1.0])
+        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+            last = blocks.pop()
+            blocks[-1] = [a + b for a, b in zip(blocks[-1], last, strict=True)]
+    prior = labels.mean()
+    prior_odds = math.log(prior / (1 - prior))
+    # a block of one label alone is held half a clip off certainty: finite, and the card's
+    # cap (max_log_lr) decides how much it may say
+    edge = 0.5 / len(z)
+    knots = []
+    for total, ai, n in blocks:
+        share = min(max(ai / n, edge), 1 - edge)
+        knots.append((total / n, math.log(share / (1 - share)) - prior_odds))
+    return knots
 
 
 def poisson_upper(count: int, confidence: float) -> float:

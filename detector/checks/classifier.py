@@ -15,7 +15,6 @@ from ..model import (
     calibrated,
     default_providers,
     load_model,
-    logit,
     normalise,
     window_frames,
     window_tubes,
@@ -76,11 +75,9 @@ class Classifier(Check):
             regions.append(boxes)
         per_window = tube_logits  # [windows][crops]
         scores = [calibrated(float(x.mean()), card) for x in per_window]
-        probability = calibrated(float(np.concatenate(per_window).mean()), card)
-        log_lr = logit(probability) - logit(card.calibration.train_prior)
-        cap = card.calibration.max_log_lr
-        if cap is not None:
-            log_lr = max(-cap, min(cap, log_lr))
+        mean_logit = float(np.concatenate(per_window).mean())
+        probability = calibrated(mean_logit, card)
+        log_lr = card.calibration.log_lr(mean_logit)
         segments = [
             Segment(start_s=round(w[0].time_s, 3), end_s=round(w[-1].time_s, 3), score=round(s, 4))
             for w, s in zip(windows, scores, strict=True)

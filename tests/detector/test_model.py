@@ -86,6 +86,20 @@ def test_calibration_applies_temperature_and_bias():
     assert calibrated(1.0, _card(temperature=0.5)) == pytest.approx(1 / (1 + np.exp(-2)))
 
 
+def test_the_likelihood_ratio_follows_the_cards_knots_within_its_cap():
+    calibration = Calibration(max_log_lr=2.0, log_lr_knots=[(-1.0, -3.0), (0.0, 0.0), (2.0, 4.0)])
+    assert calibration.log_lr(1.0) == pytest.approx(2.0)  # halfway between knots, at the cap
+    assert calibration.log_lr(0.5) == pytest.approx(1.0)
+    assert calibration.log_lr(-0.5) == pytest.approx(-1.5)
+    assert calibration.log_lr(-9.0) == -2.0 and calibration.log_lr(9.0) == 2.0
+
+
+def test_without_knots_the_likelihood_ratio_is_the_probability_against_the_prior():
+    calibration = Calibration(temperature=2.0, train_prior=0.25)
+    expected = 1.0 - np.log(0.25 / 0.75)  # logit 2 at temperature 2 -> log-odds 1
+    assert calibration.log_lr(2.0) == pytest.approx(expected)
+
+
 def test_crops_are_square():
     with pytest.raises(ValueError, match="square"):
         ModelCard(

@@ -12,9 +12,11 @@ from training.crossval import (
     MAX_LIKELIHOOD_RATIO,
     _calibrate,
     _platt,
+    log_lr_knots,
     poisson_upper,
 )
 from training.data import Clip
+from training.evaluate import auc
 
 
 def _clips_and_logits(ai: list[float], real: list[float]):
@@ -62,3 +64,28 @@ def test_poisson_upper_bound_at_one_standard_deviation(count, bound):
     # what it means: seeing at most `count` events at that rate has probability 16 %
     cdf = sum(math.exp(-bound) * bound**i / math.factorial(i) for i in range(count + 1))
     assert cdf == pytest.approx(1 - FPR_CONFIDENCE, abs=1e-3)
+
+
+def test_the_weight_rises_with_the_logit_and_keeps_the_classifiers_ranking():
+    """Overlapping scores: every clip below the top gets a weight of its own, so the fused
+    likelihoods rank clips as the logits do (issue 20: the capped Platt ratio tied them)."""
+    rng = np.random.default_rng(2)
+    ai, real = list(rng.normal(1.5, 1, 300)), list(rng.normal(0, 1, 300))
+    calibration = _calibrate(*_clips_and_logits(ai, real))
+    values = np.array([calibration.log_lr(z) for z in ai + real])
+    cap = calibration.max_log_lr
+    assert np.all(np.diff([v for _, v in calibration.log_lr_knots]) > 0)
+    labels = np.array([1] * 300 + [0] * 300)
+    assert auc(labels, values) == pytest.approx(auc(labels, np.array(ai + real)), abs=0.005)
+    at_cap = np.isclose(values, cap)  # above almost every real clip: the cap's own 1 % FPR
+    assert at_cap[300:].mean() <= 0.02 < at_cap[:300].mean()
+
+
+def test_the_weight_reaches_the_cap_only_above_every_real_clip():
+    real = [float(i) / 100 for i in range(200)]  # 0 .. 1.99
+    ai = [float(i) / 50 for i in range(200)]  # 0 .. 3.98: the upper half above every real clip
+    knots = log_lr_knots(np.array(ai + real), np.array([1.0] * 200 + [0.0] * 200))
+    top_z, top = knots[-1]
+    assert top_z > max(real) and top == max(v for _, v in knots)
+    below = [v for z, v in knots if z < max(real)]
+    assert max(below) < top / 2

@@ -44,8 +44,13 @@ def nothing_left_behind():
         )
 
 
+# multiprocessing's resource tracker serves the test process itself and ends when it ends
+OWN_HELPERS = ("multiprocessing.resource_tracker",)
+
+
 def _marked_processes(mark: str) -> dict[int, str]:
-    """Live processes (zombies aside) other than this one whose environment carries ``mark``."""
+    """Live processes (zombies aside) other than this one and its own helpers whose environment
+    carries ``mark``."""
     found = {}
     needle = f"{SESSION_MARK}={mark}".encode()
     for entry in Path("/proc").iterdir():
@@ -54,11 +59,12 @@ def _marked_processes(mark: str) -> dict[int, str]:
         try:
             if needle not in (entry / "environ").read_bytes().split(b"\0"):
                 continue
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            state, parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:  # gone meanwhile, or not ours to read
             continue
-        if state != "Z":
+        own_helper = int(parent) == os.getpid() and any(h in command for h in OWN_HELPERS)
+        if state != "Z" and not own_helper:
             found[int(entry.name)] = command.strip()[:200]
     return found
 

@@ -27,6 +27,20 @@ def wait_for(condition, timeout: float, what: str, every: float = 0.05):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
 class RedisServer:
     """redis-server on a free port, persisting to an append-only file so it survives restarts."""
 
@@ -102,16 +116,7 @@ class VerityProcess:
         return self.process.pid
 
     def children(self) -> list[int]:
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(fields[1]) == self.pid:
-                    found.append(int(entry.name))
-        return found
+        return children_of(self.pid)
 
     def kill(self) -> None:
         """kill -9 the whole process group: the worker and its pool processes."""

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from .conftest import free_port
-from .servers import ApiServer, Cluster, wait_for
+from .servers import ApiServer, Cluster, children_of, wait_for
 
 # a hang guard only: every wait below ends on an event, this is how long to wait for it at most
 HANG_GUARD_S = 120
@@ -46,19 +46,6 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except OSError:
-                continue
-    return found
 
 
 def _end(process: subprocess.Popen) -> None:
@@ -96,7 +83,7 @@ def test_serve_stopped_with_its_worker_starting_exits_128_plus_the_signal_and_en
 ):
     process = _held(["serve", "--port", str(free_port())], _env(tmp_path), "pool")
     try:
-        (worker,) = _children(process.pid)
+        (worker,) = children_of(process.pid)
         process.send_signal(signum)
         assert process.wait(timeout=HANG_GUARD_S) == 128 + signum
         assert not _alive(worker)  # serve waited for it: gone before serve exited

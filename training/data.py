@@ -26,6 +26,7 @@ class Clip:
     prompt_id: str = ""
     licence: str = ""
     source_repo: str = ""  # where the clip was published; one repository's clips may share
+    short_side: int = 0  # the frame's shorter side in pixels as listed (0: not listed)
 
     @property
     def fabricated(self) -> bool:
@@ -55,6 +56,7 @@ def read_manifest(path: Path) -> list[Clip]:
                 prompt_id=row.get("prompt_id", ""),
                 licence=row.get("license", row.get("licence", "")),
                 source_repo=row.get("source_repo", ""),
+                short_side=min(row.get("width") or 0, row.get("height") or 0),
             )
         )
     return clips

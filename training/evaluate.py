@@ -233,6 +233,7 @@ def metrics(scored: list[Scored], thresholds: dict[str, float] | None = None) ->
             "recall_at_5pct_fpr": float(np.mean([s.score >= cut for s in mine])),
         }
     result["per_generator"] = per_generator
+    result["per_resolution"] = per_resolution(usable, cut)
     named = [s for s in usable if s.clip.fabricated and s.generator]
     result["attribution"] = {
         "named": len(named),
@@ -251,6 +252,29 @@ def metrics(scored: list[Scored], thresholds: dict[str, float] | None = None) ->
     ]
     result["errors"] = [{"path": str(s.clip.path), "error": s.error} for s in scored if s.error]
     return result
+
+
+# Bands of the frame's shorter side: research generators' galleries sit in the first two,
+# camera footage in the last two, so a model that learnt the size instead of the pixels shows
+# here as recall falling and false alarms rising with the band.
+RESOLUTION_BANDS = ((0, 300), (300, 500), (500, 800), (800, 100_000))
+
+
+def per_resolution(usable: list[Scored], cut: float) -> dict[str, dict]:
+    """By band of the shorter side: AI clips and their recall at ``cut``, real clips and the
+    share of them at or above it (false alarms). Clips whose size is not listed are left out."""
+    table = {}
+    for low, high in RESOLUTION_BANDS:
+        inside = [s for s in usable if low <= s.clip.short_side < high and s.clip.short_side]
+        ai = [s.score >= cut for s in inside if s.clip.fabricated]
+        real = [s.score >= cut for s in inside if not s.clip.fabricated]
+        table[f"{low}-{high if high < 100_000 else ''}"] = {
+            "ai": len(ai),
+            "recall_at_5pct_fpr": float(np.mean(ai)) if ai else None,
+            "real": len(real),
+            "false_alarms_at_5pct_fpr": float(np.mean(real)) if real else None,
+        }
+    return table
 
 
 def headline(result: dict) -> dict:
@@ -323,6 +347,20 @@ def write_report(sections: dict[str, dict], out: Path, extra: dict | None = None
             ]
             for generator, row in result["per_generator"].items():
                 lines.append(f"| {generator} | {row['clips']} | {row['recall_at_5pct_fpr']:.2f} |")
+        if result.get("per_resolution"):
+            lines += [
+                "",
+                f"## By resolution ({name}: shorter side, at the 5 % FPR threshold)",
+                "",
+                "| shorter side | AI clips | recall | real clips | false alarms |",
+                "|---|---|---|---|---|",
+            ]
+            for band, row in result["per_resolution"].items():
+                recall, alarms = row["recall_at_5pct_fpr"], row["false_alarms_at_5pct_fpr"]
+                lines.append(
+                    f"| {band} | {row['ai']} | {'–' if recall is None else f'{recall:.2f}'} "
+                    f"| {row['real']} | {'–' if alarms is None else f'{alarms:.2f}'} |"
+                )
         if result.get("most_wrong"):
             lines += ["", "Scored most wrongly:", ""]
             lines += [

@@ -79,3 +79,23 @@ def test_metrics_tabulate_recall_per_generator_attribution_and_the_worst_files(t
     assert "| AUC | 0.833 |" in text
     assert (tmp_path / "eval" / "reliability-as-delivered.png").exists()
     assert not math.isnan(result["ece"])
+
+
+def test_scores_are_split_by_resolution_band_so_that_a_size_shortcut_shows(tmp_path):
+    scored = [
+        Scored(Clip(Path("a256"), "ai", "gen", "g", short_side=256), 0.9),
+        Scored(Clip(Path("b256"), "ai", "gen", "g", short_side=256), 0.5),
+        Scored(Clip(Path("a1080"), "ai", "gen", "g", short_side=1080), 0.2),
+        Scored(Clip(Path("r240"), "real", "real", "r", short_side=240), 0.8),
+        Scored(Clip(Path("r720"), "real", "real", "r", short_side=720), 0.1),
+        Scored(Clip(Path("unlisted"), "real", "real", "r"), 0.9),
+    ]
+    bands = metrics(scored, {"0.05": 0.75, "0.01": 0.95})["per_resolution"]
+    assert bands["0-300"] == {
+        "ai": 2, "recall_at_5pct_fpr": 0.5, "real": 1, "false_alarms_at_5pct_fpr": 1.0
+    }  # fmt: skip
+    assert bands["500-800"]["real"] == 1 and bands["500-800"]["ai"] == 0
+    assert bands["800-"]["recall_at_5pct_fpr"] == 0.0
+    assert sum(b["ai"] + b["real"] for b in bands.values()) == 5  # the unlisted clip is left out
+    report = write_report({"cv": metrics(scored)}, tmp_path / "eval").read_text()
+    assert "| 0-300 | 2 |" in report

@@ -34,7 +34,7 @@ class Terminated(BaseException):
 
 
 _received: list[int] = []  # every SIGINT and SIGTERM, in order
-_decided: list[int] = []  # how many had arrived when the exit code was decided
+_unsignalled_exit = False  # run() settled on main's own exit code, no signal having come
 
 
 def _raise(signum: int, frame) -> None:
@@ -55,6 +55,7 @@ def catch_signals() -> None:
 def run(main: Callable[[], int | None]) -> int:
     """``main()``'s exit code, or 130 / 143 if a signal came at any point, even after it
     returned; what ``sys.exit`` is to be given."""
+    global _unsignalled_exit
     atexit.register(_exit_if_signalled_late)  # registered first, so it runs last
     catch_signals()
     try:
@@ -66,9 +67,9 @@ def run(main: Callable[[], int | None]) -> int:
     finally:
         for signum in EXIT_ON:
             signal.signal(signum, _record)  # shutdown goes on; a late signal still counts
-    _decided.append(len(_received))
     if _received:
         return EXIT_ON[_received[0]]
+    _unsignalled_exit = True
     pause_here("exit")
     return code
 
@@ -76,7 +77,7 @@ def run(main: Callable[[], int | None]) -> int:
 def _exit_if_signalled_late() -> None:
     """At the very end of the interpreter's shutdown: a signal that came after the exit code
     was decided (while pools and threads were joined) still makes it 130 or 143."""
-    if _decided == [0] and _received:
+    if _unsignalled_exit and _received:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(EXIT_ON[_received[0]])

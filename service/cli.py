@@ -27,7 +27,7 @@ from detector.trust import TRUST_FOLDER
 from .console import print_report
 from .html_report import picture_frames, render_html
 from .i18n import LANGUAGES, UnknownLanguage, Words, language
-from .lifecycle import EXIT_ON, die_with_parent, pause_here, stop_process
+from .lifecycle import EXIT_ON, die_with_parent, pause_here, run, stop_process
 from .progress import ScanProgress
 from .scan import ScanError, scan
 from .scan.remote import RemoteAnalyser
@@ -382,6 +382,4 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":  # prefer ``python -m service``: it catches signals before these imports
-    from .lifecycle import run
-
     sys.exit(run(main))

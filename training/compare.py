@@ -5,11 +5,11 @@ may generalise better, or overfit 300 clips; this measures it, with the folds of
 cross-validation (``data.folds``: whole generator families and real sources held out).
 
 One protocol for all three, so that only the backbone differs: single frames of the card's
-crop grid (the temporal pooling measured no gain on these clips, README), each crop scored by
-the backbone's stage means under a linear read-out, a clip's logit the mean over its crops.
-Every variant sees the same number of training crops per fold, drawn from the clip's delivered
-windows and its random platform re-encodes (features.clip_windows); held-out clips are scored
-on the delivered and the format-normalised view, as in the cross-validation.
+crop grid (the temporal pooling measured no gain on these clips: docs/model-card.md), each crop
+scored by the backbone's stage means under a linear read-out, a clip's logit the mean over its
+crops. Every variant sees the same number of training crops per fold, drawn from the clip's
+delivered windows and its random platform re-encodes (features.clip_windows); held-out clips
+are scored on the delivered and the format-normalised view, as in the cross-validation.
 
 Training the backbone on 2 CPU cores is slow (about 15 crops a second at 224 pixels), so the
 schedule is short and says so in the result. Crops are cut once per clip and cached; each

@@ -79,11 +79,11 @@ class TrainConfig:
     train_windows: int = 4  # windows per clip that are re-encoded for training
     renditions: int = 3  # random re-encodes of each of those
     # The share of each clip's weight in training on its re-encoded tubes (the rest on the
-    # tubes as delivered). Cross-validated (README): 0.6 (every tube alike, as v2 trained) AUC
-    # 0.785 delivered / 0.769 normalised, 0.25 0.786 / 0.772, none 0.813 / 0.789.
+    # tubes as delivered). Cross-validated (docs/model-card.md): 0.6 (every tube alike, as v2
+    # trained) AUC 0.785 delivered / 0.769 normalised, 0.25 0.786 / 0.772, none 0.813 / 0.789.
     augmented_share: float = 0.0
     # The head: a linear read-out of the pooled features (dim 0) did as well as an MLP with 64
-    # hidden units in cross-validation (README), so the simpler one is the default.
+    # hidden units in cross-validation (docs/model-card.md), so the simpler one is the default.
     epochs: int = 15
     batch: int = 1024  # tubes per step
     lr: float = 1e-3

@@ -30,7 +30,7 @@ from detector import MediaError, Settings
 from detector.model import ModelCard, card_path, normalise, window_frames, window_tubes
 
 from .crossval import VIEWS
-from .data import Clip, folds, read_manifest
+from .data import Clip, fold_split, folds, read_manifest
 from .evaluate import Scored, headline, markdown_table, metrics, threshold_at_fpr
 from .export import write_card
 from .features import TubeSpec, clip_windows
@@ -208,8 +208,10 @@ def _fold(config, variant, fold, clips, fold_of, crops, log) -> dict[str, dict[s
     if done.exists():
         return json.loads(done.read_text())
     started = time.monotonic()
-    train = [(c, x) for c, x, f in zip(clips, crops, fold_of, strict=True) if f != fold and x]
-    test = [(c, x) for c, x, f in zip(clips, crops, fold_of, strict=True) if f == fold and x]
+    crops_of = dict(zip([c.path for c in clips], crops, strict=True))
+    train_clips, test_clips = fold_split(clips, fold_of, fold)
+    train = [(c, crops_of[c.path]) for c in train_clips if crops_of[c.path]]
+    test = [(c, crops_of[c.path]) for c in test_clips if crops_of[c.path]]
     net = build(variant, config)
     fit(net, variant, train, config, seed=config.seed * 100 + fold)
     held = {

@@ -20,7 +20,7 @@ from detector import Settings
 from detector.model import Calibration
 
 from .baseline import ContainerBaseline
-from .data import Clip, folds
+from .data import Clip, fold_split, folds
 from .evaluate import Scored, auc, headline, metrics, threshold_at_fpr, write_report
 from .model import NetConfig, TemporalHead
 
@@ -94,7 +94,8 @@ class CrossVal:
         return {
             "folds": self.folds,
             "split": "whole units: generator families and real sources with their "
-            "near-duplicates (data.units), largest first to the emptiest fold",
+            "near-duplicates (data.units), largest first to the emptiest fold; clips sharing "
+            "a group or repository with a held-out clip left out of its training (data.apart)",
             **sections,
             "attribution_on_known_families": self.attribution,
             "likelihood_ratio_at_1pct_fpr": round(math.exp(self.calibration.max_log_lr or 0), 3),
@@ -116,13 +117,13 @@ def cross_validate(clips: list[Clip], samples: dict, config, log) -> CrossVal:
     """Out-of-fold logits of every readable clip, as delivered and normalised."""
     from .train import fit_head, head_scores
 
-    fold_of = dict(zip([c.path for c in clips], folds(clips, config.cv, config.seed), strict=True))
+    fold_list = folds(clips, config.cv, config.seed)
+    fold_of = dict(zip([c.path for c in clips], fold_list, strict=True))
     logits: dict[str, dict[Path, float]] = {view: {} for view in VIEWS}
     baseline: list[Scored] = []
     settings = Settings(threads=1)
     for fold in range(config.cv):
-        train = [c for c in clips if fold_of[c.path] != fold]
-        test = [c for c in clips if fold_of[c.path] == fold]
+        train, test = fold_split(clips, fold_list, fold)
         head = _fit(train, samples, config, fit_head)
         for clip in test:
             if clip.path in samples:
@@ -130,7 +131,10 @@ def cross_validate(clips: list[Clip], samples: dict, config, log) -> CrossVal:
                     logits[view][clip.path] = head_scores(head, samples[clip.path], view)[0]
         baseline += ContainerBaseline(settings).fit(train).score(test)
         families = sorted({c.generator for c in test if c.fabricated})
-        log(f"  fold {fold + 1}/{config.cv}: {len(test)} clips held out ({', '.join(families)})")
+        log(
+            f"  fold {fold + 1}/{config.cv}: {len(test)} clips held out ({', '.join(families)}); "
+            f"trained on {len(train)}, {len(clips) - len(test) - len(train)} kept apart"
+        )
     result = CrossVal(config.cv, clips, logits, _in_order(clips, baseline), {}, fold_of)
     result.calibration = _calibrate(clips, logits)
     result.attribution = _attribution(clips, samples, config, fit_head, head_scores)

@@ -130,10 +130,16 @@ def _videos(root: Path) -> Iterable[Path]:
 
 
 def units(clips: list[Clip]) -> list[str]:
-    """What a split must keep together, one name per clip: the clips linked, directly or through
-    others, by a source group or prompt, a generator family, or a source repository (the same
-    prompts across generators, an editing method's inputs beside its outputs, one page's
-    re-encodes). Holding a unit out holds out its near-duplicates with it."""
+    """What a split must keep together, one name per clip: a generator family's clips, and the
+    clips linked to them by a source group, prompt or repository that holds no other family
+    (one page's re-encodes, an editing method's outputs beside the real footage it edited).
+    A group or repository holding several families (a comparison gallery, one prompt across
+    generators) links nothing, or every family would be chained into one unit: its clips are
+    kept out of training instead while any of them is held out (``apart``)."""
+    families: dict[str, set[str]] = {}
+    for clip in clips:
+        for link in _links(clip):
+            families.setdefault(link, set()).update([clip.generator] if clip.fabricated else [])
     parent: dict[str, str] = {}
 
     def find(node: str) -> str:
@@ -143,9 +149,8 @@ def units(clips: list[Clip]) -> list[str]:
         return node
 
     for i, clip in enumerate(clips):
-        links = [f"group:{clip.group}"]
-        links += [f"family:{clip.generator}"] if clip.fabricated else []
-        links += [f"repo:{clip.source_repo}"] if clip.source_repo else []
+        links = [f"family:{clip.generator}"] if clip.fabricated else []
+        links += [link for link in _links(clip) if len(families[link]) <= 1]
         for link in links:
             parent[find(f"clip:{i}")] = find(link)
     roots = [find(f"clip:{i}") for i in range(len(clips))]
@@ -156,10 +161,22 @@ def units(clips: list[Clip]) -> list[str]:
     return [names[root] for root in roots]
 
 
+def apart(train: list[Clip], held_out: list[Clip]) -> list[Clip]:
+    """The training clips that share no source group, prompt or repository with a held-out
+    clip: what may be trained on while ``held_out`` is scored."""
+    held = {link for clip in held_out for link in _links(clip)}
+    return [clip for clip in train if held.isdisjoint(_links(clip))]
+
+
+def _links(clip: Clip) -> list[str]:
+    return [f"group:{clip.group}"] + ([f"repo:{clip.source_repo}"] if clip.source_repo else [])
+
+
 def split(clips: list[Clip], val_share: float, seed: int) -> tuple[list[Clip], list[Clip]]:
-    """Train and validation clips, whole units (see ``units``) on one side. Units are drawn in
-    a seeded order until each label has about ``val_share`` of its clips held out; a unit that
-    would hold out far more than that is passed over."""
+    """Train and validation clips, whole units (see ``units``) on one side, and nothing in
+    training that shares a group or repository with a validation clip (``apart``). Units are
+    drawn in a seeded order until each label has about ``val_share`` of its clips held out; a
+    unit that would hold out far more than that is passed over."""
     unit_of = units(clips)
     members: dict[str, list[Clip]] = {}
     for clip, unit in zip(clips, unit_of, strict=True):
@@ -180,15 +197,16 @@ def split(clips: list[Clip], val_share: float, seed: int) -> tuple[list[Clip], l
             val_units.add(name)
             for f in (False, True):
                 taken[f] += counts[f]
-    train = [c for c, u in zip(clips, unit_of, strict=True) if u not in val_units]
     val = [c for c, u in zip(clips, unit_of, strict=True) if u in val_units]
+    train = apart([c for c, u in zip(clips, unit_of, strict=True) if u not in val_units], val)
     return train, val
 
 
 def folds(clips: list[Clip], k: int, seed: int) -> list[int]:
     """A fold number in [0, k) for every clip, whole units per fold, for cross-validation
-    that holds out whole generator families and whole real sources at once. Units go, largest
-    first, to the fold holding the fewest clips of their label."""
+    that holds out whole generator families and whole real sources at once (train each fold on
+    ``apart`` of the others). Units go, largest first, to the fold holding the fewest clips of
+    their label."""
     unit_of = units(clips)
     members: dict[str, list[Clip]] = {}
     for clip, unit in zip(clips, unit_of, strict=True):
@@ -206,6 +224,13 @@ def folds(clips: list[Clip], k: int, seed: int) -> list[int]:
         for clip in members[name]:
             load[fold][clip.fabricated] += 1
     return [fold_of_unit[u] for u in unit_of]
+
+
+def fold_split(clips: list[Clip], fold_of: list[int], fold: int) -> tuple[list[Clip], list[Clip]]:
+    """The training and held-out clips of one fold of ``folds``: training is what stays
+    ``apart`` from the held-out clips."""
+    test = [c for c, f in zip(clips, fold_of, strict=True) if f == fold]
+    return apart([c for c, f in zip(clips, fold_of, strict=True) if f != fold], test), test
 
 
 def _majority(clips: list[Clip]) -> bool:

@@ -5,6 +5,8 @@ import json
 from detector.synth import make_clip
 from training.data import (
     Clip,
+    apart,
+    fold_split,
     folds,
     import_genvidbench,
     import_genvideo,
@@ -78,9 +80,22 @@ def _archive() -> list[Clip]:
 def test_a_unit_holds_a_family_its_near_duplicates_and_the_inputs_it_was_made_from():
     clips = _archive()
     unit = dict(zip([c.path for c in clips], units(clips), strict=True))
-    assert len({unit[c.path] for c in clips if c.source_repo in ("a/prompts", "b/page")}) == 1
+    assert unit["k0.mp4"] == unit["k20.mp4"]  # one family over two galleries
     assert unit["e0.mp4"] == unit["i0.mp4"]  # outputs beside the real footage they edited
     assert unit["x0.mp4"] != unit["x1.mp4"] and unit["r0.mp4"] != unit["r1.mp4"]
+
+
+def test_a_gallery_of_several_families_links_none_of_them():
+    """A repository holding Kling and Sora clips would chain every family of a benchmark into
+    one unit: it leaves them apart, and keeps the gallery out of training instead."""
+    clips = _archive()
+    unit = dict(zip([c.path for c in clips], units(clips), strict=True))
+    assert unit["k0.mp4"] != unit["s0.mp4"]
+    trained = apart(clips, [c for c in clips if c.generator == "kling"])
+    assert not any(c.source_repo in ("a/prompts", "b/page") for c in trained)
+    assert {c.path for c in clips} - {c.path for c in trained} == {
+        c.path for c in clips if c.source_repo in ("a/prompts", "b/page")
+    }
 
 
 def test_no_unit_and_no_family_straddles_the_folds():
@@ -91,6 +106,12 @@ def test_no_unit_and_no_family_straddles_the_folds():
         for clip, f in zip(clips, fold, strict=True):
             assert seen.setdefault(key(clip), f) == f
     assert sorted(set(fold)) == [0, 1, 2] and folds(clips, 3, seed=0) == fold
+    for k in range(3):  # nothing trained on shares a group or repository with a held-out clip
+        train, test = fold_split(clips, fold, k)
+        assert {c.path for c in train}.isdisjoint({c.path for c in test})
+        for linked in (lambda c: c.group, lambda c: c.source_repo):
+            held = {linked(c) for c in test} - {""}
+            assert not any(linked(c) in held for c in train)
 
 
 def test_the_split_never_straddles_a_unit():
@@ -98,6 +119,7 @@ def test_the_split_never_straddles_a_unit():
     train, val = split(clips, 0.3, seed=2)
     unit = dict(zip([c.path for c in clips], units(clips), strict=True))
     assert {unit[c.path] for c in train}.isdisjoint({unit[c.path] for c in val})
+    assert {c.source_repo for c in train}.isdisjoint({c.source_repo for c in val} - {""})
     assert {c.label for c in val} == {"ai", "real"}
 
 

@@ -46,6 +46,12 @@ def add_commands(commands) -> None:
         help="the share of each clip's training weight on its re-encoded tubes (default: "
         "TrainConfig's, which cross-validation chose)",
     )  # fmt: skip
+    train.add_argument(
+        "--balance", type=float, metavar="POWER",
+        help="divide each clip's weight by n ** POWER, n the clips of its generator family or "
+        "real source group (0: clips alike, 1: families and sources alike; default: "
+        "TrainConfig's, which cross-validation chose)",
+    )  # fmt: skip
     train.add_argument("--lr", type=float, default=1e-3)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--val-share", type=float, default=0.25)
@@ -125,6 +131,8 @@ def _train(args: argparse.Namespace) -> int:
     )
     if args.augmented_share is not None:
         config.augmented_share = args.augmented_share
+    if args.balance is not None:
+        config.balance = args.balance
     run = reevaluate if args.evaluate_only else train
     made = run(config, log=lambda line: print(line, flush=True))
     if config.features_only:

@@ -90,6 +90,9 @@ class TrainConfig:
     weight_decay: float = 0.5
     dim: int = 0
     dropout: float = 0.3
+    # Each clip's weight is divided by n ** balance, n the clips of its family or real source
+    # group (training_tubes): 0 weighs clips alike, 1 families and sources alike.
+    balance: float = 0.0
     generator_weight: float = 0.3
     val_share: float = 0.25
     cv: int = 5  # folds of the cross-validation (0: none; calibrate on the validation split)
@@ -178,23 +181,8 @@ def train(config: TrainConfig, log: Log = print) -> Path:
         backbone=config.backbone,
     )
 
-    log("computing the frozen backbone's features of every clip's tubes…")
     folder = config.out / "features"
-    folder.mkdir(parents=True, exist_ok=True)
-    backbone_onnx = folder / f"backbone-{weights[:12]}.onnx"
-    if not backbone_onnx.exists():
-        export_backbone(net, backbone_onnx)
-    views = compute(
-        clips,
-        config.spec(),
-        backbone_onnx,
-        f"{config.backbone}:{weights}",
-        folder,
-        config.workers,
-        progress=lambda done, total: done % 25 == 0 and log(f"  {done}/{total} clips"),
-    )
-    samples = {c.path: Sample(c, v) for c, v in zip(clips, views, strict=True) if v is not None}
-    log(f"{len(samples)} of {len(clips)} clips readable")
+    samples = cached_samples(config, clips, net, weights, log)
     if config.features_only:
         return folder
 
@@ -256,13 +244,18 @@ def reevaluate(config: TrainConfig, log: Log = print) -> Path:
 
 
 def training_tubes(
-    samples: list[Sample], generators: list[str], augmented_share: float = 0.5
+    samples: list[Sample], generators: list[str], augmented_share: float = 0.5, balance: float = 0.0
 ) -> tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray]:
     """Every tube of the delivered and re-encoded views, pooled over time [S, 4F], and per tube
     the label, the index of its generator in ``generators`` (-1: real, or not among them) and
     a weight: every clip the same total, ``augmented_share`` of it on its re-encoded tubes
-    (none: they are left out, and the standardisation is the delivered tubes'); then both
-    labels the same total."""
+    (none: they are left out, and the standardisation is the delivered tubes'), divided by
+    ``n ** balance`` where n counts the clips of its source (``source_of``: its generator
+    family, or its real source group), so that a family of 500 clips does not outweigh fifty
+    families of ten; then both labels the same total."""
+    sizes: dict[str, int] = {}
+    for sample in samples:
+        sizes[source_of(sample.clip)] = sizes.get(source_of(sample.clip), 0) + 1
     pooled, labels, indices, weights = [], [], [], []
     for sample in samples:
         delivered = sample.pooled("delivered")
@@ -274,8 +267,10 @@ def training_tubes(
         known = sample.clip.generator in generators
         index = generators.index(sample.clip.generator) if known else -1
         indices.append(np.full(len(tubes), index))
+        clip_weight = sizes[source_of(sample.clip)] ** -balance
         weights.append(
-            np.concatenate(
+            clip_weight
+            * np.concatenate(
                 [
                     np.full(len(delivered), (1 - share) / len(delivered)),
                     np.full(len(augmented), share / max(len(augmented), 1)),
@@ -291,12 +286,44 @@ def training_tubes(
     return torch.cat(pooled), y, np.concatenate(indices), w
 
 
+def source_of(clip: Clip) -> str:
+    """What training balances over: an AI clip's generator family, a real clip's source group."""
+    return f"family:{clip.generator}" if clip.fabricated else f"group:{clip.source_group}"
+
+
+def cached_samples(
+    config: TrainConfig, clips: list[Clip], net: VerityNet, weights: str, log: Log = print
+) -> dict[Path, Sample]:
+    """Every readable clip's tube features under the frozen backbone, computed once and cached
+    in ``config.out / "features"`` (a run that stops goes on where it stopped)."""
+    log("computing the frozen backbone's features of every clip's tubes…")
+    folder = config.out / "features"
+    folder.mkdir(parents=True, exist_ok=True)
+    backbone_onnx = folder / f"backbone-{weights[:12]}.onnx"
+    if not backbone_onnx.exists():
+        export_backbone(net, backbone_onnx)
+    views = compute(
+        clips,
+        config.spec(),
+        backbone_onnx,
+        f"{config.backbone}:{weights}",
+        folder,
+        config.workers,
+        progress=lambda done, total: done % 25 == 0 and log(f"  {done}/{total} clips"),
+    )
+    samples = {c.path: Sample(c, v) for c, v in zip(clips, views, strict=True) if v is not None}
+    log(f"{len(samples)} of {len(clips)} clips readable")
+    return samples
+
+
 def fit_head(
     head: TemporalHead, samples: list[Sample], generators: list[str], config: TrainConfig
 ) -> None:
     """Train the head on the samples' cached features (the backbone stays as it is);
     ``generators`` are the classes of its generator head."""
-    x, labels, generators, weights = training_tubes(samples, generators, config.augmented_share)
+    x, labels, generators, weights = training_tubes(
+        samples, generators, config.augmented_share, config.balance
+    )
     head.set_standardisation(x)
     rng = np.random.default_rng(config.seed)
     optimiser = torch.optim.AdamW(head.parameters(), lr=config.lr, weight_decay=config.weight_decay)

@@ -131,3 +131,27 @@ def test_training_tubes_give_the_re_encoded_tubes_their_share(share):
         assert a[8:].sum() / a.sum() == pytest.approx(share)
         assert b[4:].sum() / b.sum() == pytest.approx(share)
     assert weights[labels == 1].sum() == pytest.approx(weights[labels == 0].sum())
+
+
+@pytest.mark.parametrize("balance", [0.0, 1.0])
+def test_training_tubes_weigh_families_and_real_sources_by_balance(balance):
+    require_torch()
+    from training.data import Clip
+    from training.train import Sample, training_tubes
+
+    def sample(name: str, label: str, family: str, group: str) -> Sample:
+        views = {"delivered": np.ones((2, 4, 6), np.float16)}
+        return Sample(Clip(name, label, family, group), views)
+
+    samples = [sample(f"big{i}", "ai", "big", f"g{i}") for i in range(4)]
+    samples += [sample("small", "ai", "small", "s")]
+    samples += [sample(f"cam{i}", "real", "real", "camera") for i in range(3)]
+    samples += [sample("phone", "real", "real", "phone")]
+    _, labels, _, weights = training_tubes(samples, ["big", "small"], 0.0, balance)
+    per_clip = weights.reshape(-1, 2).sum(1)  # two tubes a clip
+    big, small, camera, phone = per_clip[:4].sum(), per_clip[4], per_clip[5:8].sum(), per_clip[8]
+    assert weights[labels == 1].sum() == pytest.approx(weights[labels == 0].sum())
+    if balance:  # every family and every real source the same total
+        assert big == pytest.approx(small) and camera == pytest.approx(phone)
+    else:  # every clip the same
+        assert big == pytest.approx(4 * small) and camera == pytest.approx(3 * phone)

@@ -27,6 +27,7 @@ class Clip:
     licence: str = ""
     source_repo: str = ""  # where the clip was published; one repository's clips may share
     short_side: int = 0  # the frame's shorter side in pixels as listed (0: not listed)
+    collection: str = ""  # the folder of the manifest it came from ("clips", "sources", ...)
 
     @property
     def fabricated(self) -> bool:
@@ -57,6 +58,7 @@ def read_manifest(path: Path) -> list[Clip]:
                 licence=row.get("license", row.get("licence", "")),
                 source_repo=row.get("source_repo", ""),
                 short_side=min(row.get("width") or 0, row.get("height") or 0),
+                collection=path.parent.name,
             )
         )
     return clips

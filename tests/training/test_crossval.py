@@ -89,3 +89,34 @@ def test_the_weight_reaches_the_cap_only_above_every_real_clip():
     assert top_z > max(real) and top == max(v for _, v in knots)
     below = [v for z, v in knots if z < max(real)]
     assert max(below) < top / 2
+
+
+def test_each_collection_and_the_commercial_families_get_their_own_rows():
+    """The same out-of-fold scores read on the shared clips alone (comparable with earlier
+    models), on the staged sources alone, and on the generators a desk meets most."""
+    from training.crossval import CrossVal
+
+    rng = np.random.default_rng(1)
+    clips = [Clip(Path(f"k{i}"), "ai", "kling", "k", collection="clips") for i in range(20)]
+    clips += [Clip(Path(f"l{i}"), "ai", "lumiere", "l", collection="sources") for i in range(20)]
+    clips += [
+        Clip(Path(f"r{i}"), "real", "real", f"r{i % 4}", collection="clips") for i in range(20)
+    ]
+    clips += [
+        Clip(Path(f"s{i}"), "real", "real", f"s{i % 4}", collection="sources") for i in range(20)
+    ]
+    # Kling scores above every real clip, Lumiere among them
+    z = np.concatenate([rng.normal(5, 0.1, 20), rng.normal(0, 1, 20), rng.normal(0, 1, 40)])
+    values = dict(zip([c.path for c in clips], z.tolist(), strict=True))
+    logits = {"delivered": values, "normalised": values}
+    result = CrossVal(2, clips, logits, [], {}, {})
+    result.calibration = _calibrate(clips, logits)
+    sections = result.sections()
+    shared = sections["cross-validated classifier, clips manifest only, as delivered"]
+    staged = sections["cross-validated classifier, sources manifest only, as delivered"]
+    commercial = sections[
+        "cross-validated classifier, commercial families and every real clip, as delivered"
+    ]
+    assert (shared["ai"], shared["real"], staged["ai"], staged["real"]) == (20, 20, 20, 20)
+    assert shared["auc"] == 1.0 and staged["auc"] < 0.8
+    assert commercial["ai"] == 20 and commercial["real"] == 40 and commercial["auc"] == 1.0

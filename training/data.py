@@ -178,11 +178,16 @@ def split(clips: list[Clip], val_share: float, seed: int) -> tuple[list[Clip], l
     """Train and validation clips, whole units (see ``units``) on one side, and nothing in
     training that shares a group or repository with a validation clip (``apart``). Units are
     drawn in a seeded order until each label has about ``val_share`` of its clips held out; a
-    unit that would hold out far more than that is passed over."""
+    unit that would hold out far more than that is passed over, and so is one that would keep
+    more clips than its own out of training (a family from a gallery of many)."""
     unit_of = units(clips)
     members: dict[str, list[Clip]] = {}
     for clip, unit in zip(clips, unit_of, strict=True):
         members.setdefault(unit, []).append(clip)
+    carrying: dict[str, set[int]] = {}  # link -> the clips (indices) carrying it
+    for i, clip in enumerate(clips):
+        for link in _links(clip):
+            carrying.setdefault(link, set()).add(i)
     totals = {f: sum(c.fabricated == f for c in clips) for f in (False, True)}
     taken = {False: 0, True: 0}
     val_units = set()
@@ -196,6 +201,9 @@ def split(clips: list[Clip], val_share: float, seed: int) -> tuple[list[Clip], l
             counts = {f: sum(c.fabricated == f for c in members[name]) for f in (False, True)}
             if taken[fabricated] + counts[fabricated] > 1.25 * target + 1:
                 continue
+            linked = set().union(*(carrying[link] for c in members[name] for link in _links(c)))
+            if len(linked) > 2 * len(members[name]):
+                continue  # it would keep more clips than its own out of training
             val_units.add(name)
             for f in (False, True):
                 taken[f] += counts[f]

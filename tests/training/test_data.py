@@ -139,3 +139,21 @@ def test_genvideo_and_genvidbench_folder_layouts(tmp_path):
     assert sorted(c.generator for c in genvideo) == ["real", "sora"]
     bench = import_genvidbench(tmp_path / "genvidbench")
     assert sorted((c.generator, c.prompt_id) for c in bench) == [("pika", "cat"), ("real", "cat")]
+
+
+def test_the_split_passes_over_a_family_that_would_keep_a_whole_gallery_out_of_training():
+    clips = [
+        Clip(f"{g}{i}.mp4", "ai", g, f"{g}-page", source_repo=f"{g}/page")
+        for g in "abcdef"
+        for i in range(3)
+    ]
+    clips += [
+        Clip(f"h{j}-{i}.mp4", "ai", f"h{j}", f"h{j}-prompts", source_repo="big/gallery")
+        for j in range(6)
+        for i in range(3)
+    ]
+    clips += [Clip(f"r{i}.mp4", "real", "real", f"cam{i}") for i in range(10)]
+    for seed in range(10):
+        train, val = split(clips, 0.3, seed)
+        assert not any(c.source_repo == "big/gallery" for c in val)
+        assert len(train) + len(val) == len(clips)  # nothing kept apart

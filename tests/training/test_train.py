@@ -4,6 +4,7 @@ detector load the model and score a video with it; a card that does not match is
 import json
 import math
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -155,3 +156,21 @@ def test_training_tubes_weigh_families_and_real_sources_by_balance(balance):
         assert big == pytest.approx(small) and camera == pytest.approx(phone)
     else:  # every clip the same
         assert big == pytest.approx(4 * small) and camera == pytest.approx(3 * phone)
+
+
+def test_train_flags_not_given_keep_the_configs_defaults():
+    require_torch()
+    import argparse
+
+    from training.cli import add_commands, train_config
+    from training.train import TrainConfig
+
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers())
+    config = train_config(parser.parse_args(["train", "m.jsonl", "--windows", "3", "--dim", "0"]))
+    assert (config.train_windows, config.dim) == (3, 0)
+    assert config.augmented_share == TrainConfig.augmented_share
+    assert config.cached_windows == TrainConfig.cached_windows and config.evaluate
+    assert config.out == Path("runs") / TrainConfig.name
+    config = train_config(parser.parse_args(["train", "m.jsonl", "--name", "x", "--no-eval"]))
+    assert config.out == Path("runs/x") and not config.evaluate

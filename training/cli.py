@@ -79,13 +79,20 @@ def add_commands(commands) -> None:
         "compare-backbones",
         help="cross-validate the backbone frozen, fine-tuned and from scratch (train extra)",
     )
-    compare.add_argument("manifest", type=Path)
+    compare.add_argument(
+        "manifests", type=Path, nargs="+", metavar="manifest",
+        help="labelled clips, one JSON object a line (several: shared clips, staged sources)",
+    )  # fmt: skip
     compare.add_argument("--init", type=Path, required=True, metavar="PATH")
     compare.add_argument("--out", type=Path, default=Path("runs/compare"), metavar="DIR")
     compare.add_argument("--folds", type=int, default=5)
     compare.add_argument("--epochs", type=int, default=2)
     compare.add_argument("--crops-per-clip", type=int, default=8, help="per epoch")
     compare.add_argument("--workers", type=int, default=2, help="processes cutting crops")
+    compare.add_argument(
+        "--variants", nargs="+", default=["frozen", "fine-tuned", "from scratch"],
+        choices=["frozen", "fine-tuned", "from scratch"], help="the backbones to compare",
+    )  # fmt: skip
     compare.add_argument(
         "--card", type=Path, metavar="MODEL.onnx",
         help="record the comparison in this model's card (its training record)",
@@ -146,13 +153,14 @@ def _compare(args: argparse.Namespace) -> int:
     except ImportError as e:
         return _needs_train_extra(e)
     config = CompareConfig(
-        manifest=args.manifest,
+        manifests=args.manifests,
         out=args.out,
         init=args.init,
         folds=args.folds,
         epochs=args.epochs,
         crops_per_clip=args.crops_per_clip,
         workers=args.workers,
+        variants=tuple(args.variants),
     )
     result = compare(config, log=lambda line: print(line, flush=True))
     print(f"written: {args.out / 'comparison.md'}, {args.out / 'comparison.json'}")

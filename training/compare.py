@@ -30,7 +30,7 @@ from detector import MediaError, Settings
 from detector.model import ModelCard, card_path, normalise, window_frames, window_tubes
 
 from .crossval import VIEWS
-from .data import Clip, fold_split, folds, read_manifest
+from .data import Clip, fold_split, folds, read_manifests
 from .evaluate import Scored, headline, markdown_table, metrics, threshold_at_fpr
 from .export import write_card
 from .features import TubeSpec, clip_windows
@@ -42,7 +42,7 @@ VARIANTS = ("frozen", "fine-tuned", "from scratch")
 
 @dataclass
 class CompareConfig:
-    manifest: Path
+    manifests: list[Path]  # the shared clips' manifest, a staged sources' manifest, ...
     out: Path
     init: Path  # the pretrained weights: frozen and fine-tuned start from them
     backbone: str = "tf_efficientnet_lite0"
@@ -56,6 +56,7 @@ class CompareConfig:
     seed: int = 0
     workers: int = 2
     spec: TubeSpec | None = None
+    variants: tuple[str, ...] = VARIANTS  # a long run may leave "from scratch" out
 
     def tubes(self) -> TubeSpec:
         return self.spec or TubeSpec(8, 2, 224, 4, 1080, tuple(MEAN), tuple(STD))
@@ -74,15 +75,15 @@ class CropNet(nn.Module):
 
 
 def compare(config: CompareConfig, log: Log = print) -> dict:
-    """Cross-validate the three variants; return and write (``out/comparison.json`` and
+    """Cross-validate the variants; return and write (``out/comparison.json`` and
     ``.md``) their tables."""
     torch.manual_seed(config.seed)
-    clips = read_manifest(config.manifest)
+    clips = read_manifests(config.manifests)
     log(f"cutting crops of {len(clips)} clips (cached in {config.out / 'crops'})…")
     crops = cut_crops(clips, config, log)
     fold_of = folds(clips, config.folds, config.seed)
     logits: dict[str, dict[str, dict[Path, float]]] = {}
-    for variant in VARIANTS:
+    for variant in config.variants:
         logits[variant] = {view: {} for view in VIEWS}
         for fold in range(config.folds):
             held = _fold(config, variant, fold, clips, fold_of, crops, log)

@@ -25,7 +25,7 @@ def setup(tmp_path_factory):
     torch.save(Backbone("tf_efficientnet_lite0").net.state_dict(), init)
     spec = TubeSpec(4, 1, 64, 2, 1080, tuple(MEAN), tuple(STD), 2, 1, 1)
     config = CompareConfig(
-        manifest, folder / "run", init, folds=2, epochs=1, crops_per_clip=2, workers=1, spec=spec
+        [manifest], folder / "run", init, folds=2, epochs=1, crops_per_clip=2, workers=1, spec=spec
     )
     return config
 
@@ -34,10 +34,10 @@ def test_each_variant_trains_what_it_says(setup):
     import torch
 
     from training.compare import build, cut_crops, fit
-    from training.data import read_manifest
+    from training.data import read_manifests
 
     config = setup
-    clips = read_manifest(config.manifest)
+    clips = read_manifests(config.manifests)
     train = list(zip(clips, cut_crops(clips, config, print), strict=True))
     for variant in ("frozen", "fine-tuned", "from scratch"):
         net = build(variant, config)

@@ -105,7 +105,10 @@ def add_commands(commands) -> None:
     export.set_defaults(run=_export)
 
     evaluate = commands.add_parser("eval", help="score a labelled manifest and tabulate")
-    evaluate.add_argument("manifest", type=Path)
+    evaluate.add_argument(
+        "manifests", type=Path, nargs="+", metavar="manifest",
+        help="labelled clips, one JSON object a line (several: shared clips, staged sources)",
+    )  # fmt: skip
     evaluate.add_argument(
         "--split", choices=["all", "val"], default="all",
         help="val: only the model card's validation groups (the clips it never saw)",
@@ -193,13 +196,13 @@ def _eval(args: argparse.Namespace) -> int:
     import detector
     from detector.model import DEFAULT_MODEL, ModelCard, card_path
 
-    from .data import read_manifest
+    from .data import read_manifests
     from .evaluate import metrics, score_clips, score_normalised, write_report
 
     settings = detector.get_settings()
     model = args.model or settings.model_path or DEFAULT_MODEL
     settings = settings.model_copy(update={"model_path": model})
-    clips = read_manifest(args.manifest)
+    clips = read_manifests(args.manifests)
     thresholds = {}
     if card_path(model).exists():
         card = ModelCard.model_validate_json(card_path(model).read_text())

@@ -20,7 +20,7 @@ from .probe import file_sha256
 
 INPUT, FABRICATED, GENERATORS = "frames", "fabricated_logit", "generator_logits"
 MODELS_FOLDER = Path(__file__).parent / "models"
-DEFAULT_MODEL = MODELS_FOLDER / "verity-v2.onnx"
+DEFAULT_MODEL = MODELS_FOLDER / "verity-v4.onnx"
 
 
 class Calibration(BaseModel):

@@ -91,7 +91,7 @@ def test_the_report_prints_on_a4_with_hash_versions_and_time_on_every_page(score
     footer = page.split('<div class="print-footer">', 1)[1].split("</div>", 1)[0]
     assert report.media.sha256 in footer and f"Verity {report.verity_version}" in footer
     assert report.analysed_at.strftime("%Y-%m-%d %H:%M") in footer
-    assert "model verity-v2" in footer
+    assert "model verity-v4" in footer
     # position: fixed in print: Chromium repeats it at the foot of every page
     assert ".print-footer { display: block; position: fixed;" in page
 

@@ -32,7 +32,7 @@ def test_the_classifier_scores_windows_over_the_whole_video(tmp_path, suffix):
     assert evidence.status == "ok"
     assert len(evidence.segments) >= 2
     assert evidence.segments[-1].end_s > 2.0  # windows reach the second half of the video
-    assert report.model.name == "verity-v2"
+    assert report.model.name == "verity-v4"
 
 
 @pytest.mark.shared_data

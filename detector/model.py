@@ -6,6 +6,7 @@ imports this module for the frame preparation, so that what the model sees in tr
 it sees here (ARCHITECTURE §5).
 """
 
+import json
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -101,6 +102,14 @@ class ModelCard(BaseModel):
 
 def card_path(onnx_path: Path) -> Path:
     return onnx_path.with_suffix(".json")
+
+
+def write_card(card: ModelCard, onnx_path: Path) -> ModelCard:
+    """The card, with the ONNX file's sha256, beside the file (training writes it; ``verity
+    eval --record`` adds its numbers)."""
+    card = card.model_copy(update={"onnx_sha256": file_sha256(onnx_path)})
+    card_path(onnx_path).write_text(json.dumps(card.model_dump(mode="json"), indent=2) + "\n")
+    return card
 
 
 # ---- frames -> model input (training uses these very functions) ----------------------------

@@ -3,6 +3,7 @@ the ``verity.commands`` entry point, so that the service never imports training.
 imported only when a command that needs it runs."""
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -117,6 +118,11 @@ def add_commands(commands) -> None:
     evaluate.add_argument("--normalised", action="store_true", help="also on normalised copies")
     evaluate.add_argument("--model", type=Path, help="an ONNX model (default: the shipped one)")
     evaluate.add_argument("--out", type=Path, default=Path("verity-eval"), metavar="DIR")
+    evaluate.add_argument(
+        "--record", metavar="NAME",
+        help="also write the numbers into the model's card, as sections 'NAME, as delivered' "
+        "(and 'NAME, normalised'), with this command",
+    )  # fmt: skip
     evaluate.set_defaults(run=_eval)
 
 
@@ -175,9 +181,9 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     try:
-        from detector.model import ModelCard
+        from detector.model import ModelCard, write_card
 
-        from .export import PARITY_TOLERANCE, export_onnx, parity, write_card
+        from .export import PARITY_TOLERANCE, export_onnx, parity
         from .model import load_checkpoint
     except ImportError as e:
         return _needs_train_extra(e)
@@ -224,9 +230,29 @@ def _eval(args: argparse.Namespace) -> int:
             scored = score_normalised(clips, settings, only, bar)
         sections["normalised"] = metrics(scored, thresholds)
     report = write_report(sections, args.out)
+    if args.record:
+        if not card_path(model).exists():
+            print(f"verity: --record needs a model card at {card_path(model)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        command = ["verity", "eval", *map(str, args.manifests), "--split", args.split]
+        command += ["--checks", args.checks, *(["--normalised"] if args.normalised else [])]
+        command += ["--model", str(model)]
+        _record(model, args.record, sections, shlex.join(command))
     print(report.read_text())
     print(f"written: {report}, {args.out / 'eval.json'}")
     return EXIT_OK
+
+
+def _record(model: Path, name: str, sections: dict[str, dict], command: str) -> None:
+    """The evaluation's numbers in the model's card, beside the command that measured them."""
+    from detector.model import ModelCard, card_path, write_card
+
+    from .evaluate import headline
+
+    card = ModelCard.model_validate_json(card_path(model).read_text())
+    metrics = {**card.metrics, **{f"{name}, {k}": headline(v) for k, v in sections.items()}}
+    commands = {**metrics.get("recorded_by", {}), name: command}
+    write_card(card.model_copy(update={"metrics": {**metrics, "recorded_by": commands}}), model)
 
 
 class _bar:

@@ -27,12 +27,18 @@ import torch
 from torch import nn
 
 from detector import MediaError, Settings
-from detector.model import ModelCard, card_path, normalise, window_frames, window_tubes
+from detector.model import (
+    ModelCard,
+    card_path,
+    normalise,
+    window_frames,
+    window_tubes,
+    write_card,
+)
 
 from .crossval import VIEWS
 from .data import Clip, fold_split, folds, read_manifests
 from .evaluate import Scored, headline, markdown_table, metrics, threshold_at_fpr
-from .export import write_card
 from .features import TubeSpec, clip_windows
 from .model import Backbone, load_init
 from .train import MEAN, STD, Log

@@ -1,16 +1,14 @@
 """ONNX export: dynamic N, checked with onnx.checker, compared with PyTorch on the same input
-(the largest absolute difference of any logit must stay below PARITY_TOLERANCE), and the model
-card written beside it with the file's sha256."""
+(the largest absolute difference of any logit must stay below PARITY_TOLERANCE). The model card
+beside it is written by ``detector.model.write_card``."""
 
-import json
 from pathlib import Path
 
 import numpy as np
 import onnx
 import torch
 
-from detector.model import FABRICATED, GENERATORS, INPUT, ModelCard, card_path
-from detector.probe import file_sha256
+from detector.model import FABRICATED, GENERATORS, INPUT
 
 from .model import VerityNet
 
@@ -74,10 +72,3 @@ def parity(net: VerityNet, path: Path, windows: int = 3, seed: int = 0) -> float
             np.abs(onnx_generators - generators.numpy()).max(),
         )
     )
-
-
-def write_card(card: ModelCard, onnx_path: Path) -> ModelCard:
-    """The card, with the ONNX file's sha256, beside the file."""
-    card = card.model_copy(update={"onnx_sha256": file_sha256(onnx_path)})
-    card_path(onnx_path).write_text(json.dumps(card.model_dump(mode="json"), indent=2) + "\n")
-    return card

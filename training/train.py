@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from detector import Settings
-from detector.model import ModelCard, logit
+from detector.model import ModelCard, logit, write_card
 
 from .baseline import ContainerBaseline
 from .crossval import cross_validate
@@ -42,7 +42,7 @@ from .evaluate import (
     threshold_at_fpr,
     write_report,
 )
-from .export import PARITY_TOLERANCE, export_backbone, export_onnx, parity, write_card
+from .export import PARITY_TOLERANCE, export_backbone, export_onnx, parity
 from .features import TubeSpec, compute
 from .model import (
     NetConfig,

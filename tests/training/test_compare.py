@@ -72,9 +72,8 @@ def test_every_clip_is_scored_out_of_fold_and_folds_resume(setup, monkeypatch):
 
 
 def test_the_comparison_goes_into_the_model_card(setup, tmp_path):
-    from detector.model import ModelCard, card_path
+    from detector.model import ModelCard, card_path, write_card
     from training.compare import compare, record
-    from training.export import write_card
 
     config = setup
     result = compare(config, log=lambda line: None)

@@ -174,3 +174,21 @@ def test_train_flags_not_given_keep_the_configs_defaults():
     assert config.out == Path("runs") / TrainConfig.name
     config = train_config(parser.parse_args(["train", "m.jsonl", "--name", "x", "--no-eval"]))
     assert config.out == Path("runs/x") and not config.evaluate
+
+
+def test_verity_eval_records_its_numbers_and_command_in_the_card(tiny_model, tmp_path):
+    from service.cli import main
+
+    model = tmp_path / "m.onnx"
+    shutil.copy(tiny_model, model)
+    shutil.copy(card_path(tiny_model), card_path(model))
+    manifest = tiny_model.parent.parent / "manifest.jsonl"  # the clips it was trained on
+    args = ["eval", str(manifest), "--checks", "classifier", "--model", str(model)]
+    code = main([*args, "--out", str(tmp_path / "eval"), "--record", "toy clips"])
+    assert code == 0
+    card = json.loads(card_path(model).read_text())
+    measured = json.loads((tmp_path / "eval" / "eval.json").read_text())["sections"]
+    assert card["metrics"]["toy clips, as delivered"]["auc"] == measured["as delivered"]["auc"]
+    assert card["metrics"]["recorded_by"]["toy clips"].startswith("verity eval ")
+    assert card["onnx_sha256"] == json.loads(card_path(tiny_model).read_text())["onnx_sha256"]
+    load_model(model, ("CPUExecutionProvider",), 1)  # the card still matches its model

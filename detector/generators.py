@@ -48,8 +48,11 @@ class Generator:
     name: str
     vendor: str
     name_zh: str = ""  # the name Chinese readers know it by, where it has one (可灵)
-    family: str | None = None
+    families: tuple[str, ...] = ()  # the data's generator_family names that stand for it
     aliases: tuple[str, ...] = ()
+    # False where its name is an ordinary word or name (EMO, Float, Cosmos, Lumiere): text that
+    # contains the name does not name the generator, only its aliases do
+    named_by_name: bool = True
     visible_marks: tuple[Mark, ...] = ()
     c2pa_claim_generators: tuple[str, ...] = ()
     encoder_tags: tuple[str, ...] = ()
@@ -68,8 +71,9 @@ def generators() -> dict[str, Generator]:
             name=entry["name"],
             vendor=entry["vendor"],
             name_zh=entry.get("name_zh", ""),
-            family=entry.get("family"),
+            families=_strings(entry.get("family", ())),
             aliases=tuple(entry.get("aliases", ())),
+            named_by_name=entry.get("named_by_name", True),
             visible_marks=tuple(_mark(m) for m in entry.get("marks", ())),
             c2pa_claim_generators=tuple(entry.get("c2pa_claim_generators", ())),
             encoder_tags=tuple(entry.get("encoder_tags", ())),
@@ -78,6 +82,10 @@ def generators() -> dict[str, Generator]:
         )
         for key, entry in raw.items()
     }
+
+
+def _strings(value: str | list[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _mark(entry: dict) -> Mark:
@@ -106,16 +114,20 @@ def key_for_family(family: str) -> str:
     known = generators()
     if family in known:
         return family
-    return next((g.key for g in known.values() if g.family == family), family)
+    return next((g.key for g in known.values() if family in g.families), family)
 
 
 def find_by_text(text: str) -> list[Generator]:
-    """Generators whose name or alias occurs in ``text`` (case-insensitive)."""
+    """Generators whose name (where ``named_by_name``) or alias occurs in ``text``
+    (case-insensitive)."""
     lowered = text.lower()
     return [
         g
         for g in generators().values()
-        if any(_names(alias, lowered) for alias in (g.name.lower(), *g.aliases))
+        if any(
+            _names(alias, lowered)
+            for alias in ((g.name.lower(),) if g.named_by_name else ()) + g.aliases
+        )
     ]
 
 

@@ -1,6 +1,9 @@
 """Settings, read once from the environment (prefix ``VERITY_``) through one object."""
 
+import ctypes
 import os
+import signal
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Self
@@ -62,6 +65,22 @@ class Settings(BaseSettings):
         if processes <= 1 or self.threads:
             return self
         return self.model_copy(update={"threads": max(len(usable_cores()) // processes, 1)})
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(signum: int = signal.SIGTERM, expected_parent: int | None = None) -> None:
+    """Have Linux send ``signum`` to this process when its parent (``expected_parent``, or the
+    current one) dies; if it died already, send it now. Elsewhere nothing happens."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = expected_parent or os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
+        return  # not allowed here: the parent's own cleanup still applies
+    if os.getppid() != parent:  # it died before the request took effect
+        os.kill(os.getpid(), signum)
 
 
 def keep_to_own_cores(number: int, processes: int) -> None:

@@ -20,6 +20,7 @@ from rich.console import Console
 import detector
 from detector.errors import ConfigError
 from detector.report import VERITY_VERSION, report_schema
+from detector.settings import die_with_parent
 from detector.synth import make_clip
 from detector.thumbnails import thumbnails_of
 from detector.trust import TRUST_FOLDER
@@ -27,7 +28,7 @@ from detector.trust import TRUST_FOLDER
 from .console import print_report
 from .html_report import picture_frames, render_html
 from .i18n import LANGUAGES, UnknownLanguage, Words, language
-from .lifecycle import EXIT_ON, die_with_parent, pause_here, run, stop_process
+from .lifecycle import EXIT_ON, pause_here, run, stop_process
 from .progress import ScanProgress
 from .scan import ScanError, scan
 from .scan.remote import RemoteAnalyser

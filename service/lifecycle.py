@@ -7,9 +7,10 @@ imports), work, writing outputs, and the interpreter's own shutdown. A script th
 exception in the main thread (KeyboardInterrupt, or ``Terminated``), so ``finally`` blocks run:
 the scan records what it finished, ``serve`` stops its worker.
 
-A process Verity starts never outlives it: ``die_with_parent`` asks Linux to signal the calling
-process when its parent dies (``prctl(PR_SET_PDEATHSIG)``), which scan workers and the embedded
-worker call first thing. ``stop_process`` ends a child politely, then by force.
+A process Verity starts never outlives it: ``detector.settings.die_with_parent`` asks Linux to
+signal the calling process when its parent dies (``prctl(PR_SET_PDEATHSIG)``), which scan and
+training workers and the embedded worker call first thing. ``stop_process`` ends a child
+politely, then by force.
 
 ``pause_here(phase)`` is how tests interrupt a command at a chosen phase without timing: with
 ``VERITY_PAUSE_AT=phase`` the command says so on standard error and waits for a signal there.
@@ -17,7 +18,6 @@ Only the standard library is imported here.
 """
 
 import atexit
-import ctypes
 import os
 import signal
 import subprocess
@@ -26,7 +26,6 @@ from collections.abc import Callable
 
 EXIT_ON = {signal.SIGINT: 130, signal.SIGTERM: 143}
 PAUSE_ENV = "VERITY_PAUSE_AT"
-_PR_SET_PDEATHSIG = 1
 
 
 class Terminated(BaseException):
@@ -90,19 +89,6 @@ def pause_here(phase: str) -> None:
         received = len(_received)
         while len(_received) == received:
             signal.pause()
-
-
-def die_with_parent(signum: int = signal.SIGTERM, expected_parent: int | None = None) -> None:
-    """Have Linux send ``signum`` to this process when its parent (``expected_parent``, or the
-    current one) dies; if it died already, send it now. Elsewhere nothing happens."""
-    if not sys.platform.startswith("linux"):
-        return
-    parent = expected_parent or os.getppid()
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
-        return  # not allowed here: the parent's own cleanup still applies
-    if os.getppid() != parent:  # it died before the request took effect
-        os.kill(os.getpid(), signum)
 
 
 def stop_process(process: subprocess.Popen, grace_s: float) -> int:

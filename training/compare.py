@@ -18,7 +18,6 @@ fold's result is written as it finishes, so an interrupted run resumes."""
 import json
 import math
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,7 +38,7 @@ from detector.model import (
 from .crossval import VIEWS
 from .data import Clip, fold_split, folds, read_manifests
 from .evaluate import Scored, headline, markdown_table, metrics, threshold_at_fpr
-from .features import TubeSpec, clip_windows
+from .features import TubeSpec, clip_windows, worker_pool
 from .model import Backbone, load_init
 from .train import MEAN, STD, Log
 
@@ -164,7 +163,7 @@ def cut_crops(clips: list[Clip], config: CompareConfig, log: Log) -> list[dict |
     spec = config.tubes()
     paths = [folder / f"{spec.key(c, 'crops')}.npz" for c in clips]
     todo = [(c, spec, p) for c, p in zip(clips, paths, strict=True) if not p.exists()]
-    with ProcessPoolExecutor(max_workers=config.workers) as pool:
+    with worker_pool(config.workers) as pool:
         for done, _ in enumerate(pool.map(_cut_clip, todo), 1):
             if done % 25 == 0:
                 log(f"  {done}/{len(todo)} clips cut")

@@ -18,6 +18,7 @@ stopped.
 import hashlib
 import json
 import random
+import signal
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -28,6 +29,7 @@ import numpy as np
 
 from detector import MediaError, Settings
 from detector.model import default_providers, normalise, window_frames, window_tubes
+from detector.settings import die_with_parent
 
 from .augment import normalised_frames, reencode_window, sample_windows, write_clip
 from .data import Clip
@@ -83,12 +85,23 @@ def compute(
     todo = [job for job in todo if not job[3].exists()]
     done = len(clips) - len(todo)
     if todo:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with worker_pool(workers) as pool:
             for _ in pool.map(_compute_clip, todo):
                 done += 1
                 if progress:
                     progress(done, len(clips))
     return [_load(path) for path in paths]
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Processes for per-clip work (features, crops) that end with the command: Ctrl-C is the
+    command's to act on (it stops the pool), and a worker whose command was killed dies too."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
+
+
+def _init_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(signal.SIGKILL)
 
 
 def _load(path: Path) -> dict[str, np.ndarray] | None:

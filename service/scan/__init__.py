@@ -23,12 +23,12 @@ from pathlib import Path
 
 from detector import MediaError, Settings, analyze_keeping_stills
 from detector.probe import file_sha256
-from detector.settings import keep_to_own_cores
+from detector.settings import die_with_parent, keep_to_own_cores
 from detector.sniff import sniff
 
 from ..html_report import key_frame_pictures
 from ..i18n import Words
-from ..lifecycle import die_with_parent, pause_here
+from ..lifecycle import pause_here
 from .errors import ScanError
 from .outputs import write_outputs
 from .remote import RemoteAnalyser

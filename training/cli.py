@@ -8,13 +8,8 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
-# ``verity train``'s tuning flags: TrainConfig's fields, under their own name or as renamed here
+# ``verity train``'s flags are TrainConfig's fields by name, but for these
 TRAIN_FLAGS = {"windows": "train_windows"}
-TRAIN_OPTIONS = {
-    "name", "version", "init", "backbone", "cv", "size", "crops", "epochs", "dim", "renditions",
-    "windows", "cached_windows", "augmented_share", "balance", "lr", "seed", "val_share",
-    "workers",
-}  # fmt: skip
 
 
 def add_commands(commands) -> None:
@@ -129,16 +124,15 @@ def add_commands(commands) -> None:
 def train_config(args: argparse.Namespace):
     """The TrainConfig of ``verity train``'s flags: those given, TrainConfig's defaults for
     the rest (imports PyTorch)."""
+    from dataclasses import fields
+
     from .train import TrainConfig
 
-    given = {TRAIN_FLAGS.get(k, k): v for k, v in vars(args).items() if k in TRAIN_OPTIONS}
-    return TrainConfig(
-        manifests=args.manifests,
-        out=getattr(args, "out", Path("runs") / given.get("name", TrainConfig.name)),
-        evaluate=not getattr(args, "no_eval", False),
-        features_only=getattr(args, "features_only", False),
-        **given,
-    )
+    names = {f.name for f in fields(TrainConfig)}
+    given = {TRAIN_FLAGS.get(k, k): v for k, v in vars(args).items()}
+    given = {k: v for k, v in given.items() if k in names}  # the parser's own entries dropped
+    given.setdefault("out", Path("runs") / given.get("name", TrainConfig.name))
+    return TrainConfig(evaluate=not getattr(args, "no_eval", False), **given)
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 
 EXIT_ON = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -85,10 +86,10 @@ def _exit_if_signalled_late() -> None:
 def pause_here(phase: str) -> None:
     """With VERITY_PAUSE_AT=phase, say so on standard error and wait for a signal (tests)."""
     if os.environ.get(PAUSE_ENV) == phase:
+        received = len(_received)  # counted before saying so: the signal may follow at once
         print(f"verity: paused at {phase}", file=sys.stderr, flush=True)
-        received = len(_received)
         while len(_received) == received:
-            signal.pause()
+            time.sleep(0.05)  # not signal.pause(): a signal between the test and it is lost
 
 
 def stop_process(process: subprocess.Popen, grace_s: float) -> int:

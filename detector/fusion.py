@@ -38,6 +38,9 @@ CAPS = {
     # calibration.max_log_lr). This cap is the ceiling over any card, 20:1: a learned model is
     # never decisive alone the way declared provenance is.
     "classifier": math.log(20),
+    # What a fingerprint match brings back: provenance an earlier copy carried (at most
+    # RECOVERED_CAP) and a journalist's verdict (DESK_VERDICT_LOG_LR), together.
+    "fingerprint": math.log(1000),
 }
 DEFAULT_CAP = math.log(2)  # a check not named above is treated as weak until it is given a cap
 
@@ -85,6 +88,32 @@ C2PA_LOG_LR = {
     ("capture_declared", "untrusted"): -math.log(1.5),
 }
 
+# Provenance is what a producer declared or stamped: the checks whose decisive findings a
+# fingerprint match recovers for a copy that lost them.
+PROVENANCE_CHECKS = ("c2pa", "embedded_labels", "invisible_watermark", "visible_watermark")
+
+# Recovered provenance weighs what it weighed on the earlier copy, but no more than the matcher
+# can vouch for: a match of the wrong clip would lend that clip's provenance to this one. The
+# fingerprint matched no different clip in 0 of the pairs README "Fingerprints" counts (the
+# one-sided 84 % Poisson bound puts the rate below 1 in 10,000 per pair); an archive holds many
+# clips, so the cap is 100:1, below a trusted manifest's 1000:1 and above a visible mark's 20:1.
+RECOVERED_CAP = math.log(100)
+
+# A journalist marked the matched content "confirmed fabricated" or "confirmed authentic": a
+# strong statement, as strong as a generator's own label, but a human one that can be wrong, so
+# it stops short of decisive provenance and leaves the other evidence in view.
+DESK_VERDICT_LOG_LR = math.log(50)
+
+
+def desk_verdict_log_lr(verdict: str) -> float:
+    return DESK_VERDICT_LOG_LR if verdict == "fabricated" else -DESK_VERDICT_LOG_LR
+
+
+def provenance(evidence: list[Evidence]) -> list[Evidence]:
+    """The decisive provenance among ``evidence``: what a fingerprint match may recover."""
+    return [e for e in evidence if e.check in PROVENANCE_CHECKS and e.status == "ok" and e.log_lr]
+
+
 # Verdict bands on the posterior probability.
 LIKELY_FABRICATED_AT = 0.85  # about 6:1 for fabrication
 NO_EVIDENCE_BELOW = 0.25  # about 3:1 against: needs more than packaging to reach
@@ -108,7 +137,7 @@ def capped(evidence: Evidence) -> float:
 
 def fuse(evidence: list[Evidence]) -> Fused:
     """The posterior likelihood of fabrication, its band, attribution and timeline."""
-    log_odds = PRIOR_LOG_ODDS + sum(capped(e) for e in evidence)
+    log_odds = PRIOR_LOG_ODDS + sum(capped(e) for e in evidence) - _counted_twice(evidence)
     likelihood = 1 / (1 + math.exp(-log_odds))
     if likelihood >= LIKELY_FABRICATED_AT:
         verdict = Verdict.LIKELY_FABRICATED
@@ -117,6 +146,19 @@ def fuse(evidence: list[Evidence]) -> Fused:
     else:
         verdict = Verdict.INCONCLUSIVE
     return Fused(likelihood, verdict, _attribution(evidence), _timeline(evidence))
+
+
+def _counted_twice(evidence: list[Evidence]) -> float:
+    """Provenance a fingerprint match recovered that this copy's own check found too (its
+    manifest or mark survived): counted once, by the check that saw it here."""
+    for e in evidence:
+        recovered = e.details.get("recovered") if e.check == "fingerprint" else None
+        if e.status == "ok" and recovered:
+            own = [p for p in provenance(evidence) if p.check == recovered["check"]]
+            if any(p.log_lr * recovered["log_lr"] > 0 for p in own):
+                without = e.model_copy(update={"log_lr": e.log_lr - recovered["log_lr"]})
+                return capped(e) - capped(without)
+    return 0.0
 
 
 def _attribution(evidence: list[Evidence]) -> list[GeneratorScore]:

@@ -13,6 +13,7 @@ from .decode import decode_plan
 from .errors import MediaError
 from .frames import Frame, Frames, FrameSpec, Progress, plan_frames
 from .fusion import fuse
+from .memory import Memory
 from .phrase import Phrase, phrase
 from .probe import Probe, probe
 from .registry import Check, Media, check_names, create_checks
@@ -25,12 +26,14 @@ def analyze(
     settings: Settings | None = None,
     progress: Progress | None = None,
     sha256: str | None = None,
+    memory: Memory | None = None,
 ) -> Report:
     """Analyse one video file and return its Report; raise a MediaError if it cannot be read.
 
     ``sha256``: the file's hash when the caller has just computed it (batch scans), so the file
-    is not read a second time for it."""
-    return analyze_keeping_stills(path, settings, progress, sha256)[0]
+    is not read a second time for it. ``memory``: earlier analyses, which the ``fingerprint``
+    check looks this video up in (``detector.memory``)."""
+    return analyze_keeping_stills(path, settings, progress, sha256, memory)[0]
 
 
 def analyze_keeping_stills(
@@ -38,16 +41,21 @@ def analyze_keeping_stills(
     settings: Settings | None = None,
     progress: Progress | None = None,
     sha256: str | None = None,
+    memory: Memory | None = None,
 ) -> tuple[Report, list[Frame]]:
     """``analyze``, and the key frames it decoded (the Report's ``sampling.key_frames_s``), for
     pictures beside the Report without decoding the file again."""
     settings = settings or get_settings()
     with _threads_limited(settings.threads):
-        return _analyze(Path(path), settings, progress, sha256)
+        return _analyze(Path(path), settings, progress, sha256, memory)
 
 
 def _analyze(
-    path: Path, settings: Settings, progress: Progress | None, sha256: str | None
+    path: Path,
+    settings: Settings,
+    progress: Progress | None,
+    sha256: str | None,
+    memory: Memory | None,
 ) -> tuple[Report, list[Frame]]:
     timings: dict[str, float] = {}
     with _timed(timings, "probe"):
@@ -58,7 +66,7 @@ def _analyze(
     with _timed(timings, "decode"):
         plan = plan_frames(probed, frame_spec(checks, settings), settings.max_frames_decoded)
         frames = decode_plan(probed, plan, settings, progress)
-    media = Media(probed.path, _displayed(probed.info, frames), frames)
+    media = Media(probed.path, _displayed(probed.info, frames), frames, memory)
 
     evidence = []
     for i, check in enumerate(checks):

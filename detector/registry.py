@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .frames import Frames, FrameSpec
+from .memory import Memory
 from .phrase import Phrase
 from .report import Evidence, MediaInfo
 from .settings import Settings
@@ -29,6 +30,7 @@ class Media:
     path: Path
     info: MediaInfo
     frames: Frames
+    memory: Memory | None = None  # earlier analyses, when the caller keeps them
 
 
 class Check:

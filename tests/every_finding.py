@@ -1,19 +1,22 @@
 """A clip on which every check finds something, and its Report: C2PA Content Credentials
 declaring AI generation (signed by a test CA the settings trust), a TC260 AI label, an SVD
-invisible watermark, a visible Kling mark, a ComfyUI workflow in the metadata, and a classifier
+invisible watermark, a visible Kling mark, a ComfyUI workflow in the metadata, a fingerprint
+match with an original a journalist marked fabricated, and a classifier
 whose card puts its thresholds just under its score for the clip, so that it flags it (the same
 network as shipped, a card changed in a copy). The rendering tests show this Report in every
 language."""
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from detector import Report, Settings, analyze
+from detector import Evidence, Report, Settings, analyze
 from detector.generators import generators
+from detector.memory import DeskVerdict, Recalled
 from detector.model import DEFAULT_MODEL, ModelCard, card_path
 from detector.registry import check_names
 from detector.synth import frame_at
@@ -79,7 +82,35 @@ def every_finding_clip(folder: Path) -> tuple[Path, Settings]:
     return clip, settings
 
 
+class Remembered:
+    """A memory in which the clip's original was analysed, carrying ``provenance``, and marked
+    fabricated by a journalist."""
+
+    def __init__(self, provenance: list[Evidence]):
+        self.provenance = [e.model_dump(mode="json") for e in provenance]
+
+    def recall(self, codes, sha256):
+        at = datetime(2026, 12, 6, 9, 12, tzinfo=UTC)
+        said = DeskVerdict(verdict="fabricated", note="traced to a Kling account", by="desk", at=at)
+        return [
+            Recalled(
+                sha256="a" * 64,
+                analysed_at=at,
+                verdict="likely_fabricated",
+                likelihood=0.99,
+                names=["kling-original.mp4"],
+                distance=4,
+                frames_matched=6,
+                frames=7,
+                provenance=self.provenance,
+                desk_verdicts=[said],
+            )
+        ]
+
+
 def every_finding(folder: Path) -> tuple[Path, Settings, Report]:
-    """The clip, its settings and its Report."""
+    """The clip, its settings and its Report (its original's mark remembered)."""
     clip, settings = every_finding_clip(folder)
-    return clip, settings, analyze(clip, settings)
+    first = analyze(clip, settings)
+    marks = [e for e in first.evidence if e.check == "visible_watermark"]
+    return clip, settings, analyze(clip, settings, memory=Remembered(marks))

@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     c2pa,
     classifier,
     embedded_labels,
+    fingerprint,
     invisible_watermark,
     metadata,
     visible_watermark,

@@ -19,6 +19,7 @@ from rich.console import Console
 
 import detector
 from detector.errors import ConfigError
+from detector.probe import file_sha256
 from detector.report import VERITY_VERSION, report_schema
 from detector.settings import die_with_parent
 from detector.synth import make_clip
@@ -72,10 +73,28 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="analyse video files and report on each")
     check.add_argument("files", nargs="+", type=Path, metavar="FILE")
     _output_options(check)
+    _memory_option(check)
     check.set_defaults(run=_check)
+
+    match = commands.add_parser(
+        "match", help="list every analysed or scanned file whose content matches FILE"
+    )
+    match.add_argument("file", type=Path, metavar="FILE")
+    match.add_argument("--json", action="store_true", help="print the matches as JSON")
+    match.set_defaults(run=_match)
+
+    mark = commands.add_parser(
+        "mark", help="record a journalist's verdict on a file's content: fabricated or authentic"
+    )
+    mark.add_argument("file", type=Path, metavar="FILE")
+    mark.add_argument("verdict", choices=["fabricated", "authentic"])
+    mark.add_argument("--note", default="", help="what the verdict rests on")
+    mark.add_argument("--by", default=os.environ.get("USER", ""), help="who says so")
+    mark.set_defaults(run=_mark)
 
     demo = commands.add_parser("demo", help="make a small demo clip and analyse it")
     _output_options(demo)
+    _memory_option(demo)
     demo.set_defaults(run=_demo)
 
     schema = commands.add_parser("schema", help="print the JSON schema of the Report")
@@ -92,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
         "--via", metavar="URL", help="analyse through a running Verity service and its workers"
     )
     _language_option(scan)
+    _memory_option(scan)
     scan.add_argument(
         "--key",
         default=os.environ.get("VERITY_API_KEY", ""),
@@ -179,6 +199,23 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _memory_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-memory",
+        dest="memory",
+        action="store_false",
+        help="neither look the files up among earlier analyses nor remember them",
+    )
+
+
+def _memory():
+    """The memory of earlier analyses in the job store (created in the data folder if new)."""
+    from .memory import StoreMemory
+    from .settings import get_service_settings
+
+    return StoreMemory(_store(), get_service_settings().fingerprint_index)
+
+
 def _check(args: argparse.Namespace) -> int:
     args.words = _words(args)
     settings = detector.get_settings()
@@ -190,17 +227,18 @@ def _check(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"disabled_checks": args.disable})
     out = Console(soft_wrap=not sys.stdout.isatty(), highlight=False)
     err = Console(stderr=True)
+    memory = _memory() if args.memory else None
     worst = EXIT_OK
     for path in args.files:
-        code = _check_one(path, settings, args, out, err)
+        code = _check_one(path, settings, args, out, err, memory)
         worst = max(worst, code, key=_SEVERITY.__getitem__)
     return worst
 
 
-def _check_one(path: Path, settings, args, out: Console, err: Console) -> int:
+def _check_one(path: Path, settings, args, out: Console, err: Console, memory) -> int:
     try:
         with err.status(f"analysing {path.name}…") if err.is_terminal else nullcontext():
-            report, stills = detector.analyze_keeping_stills(path, settings)
+            report, stills = detector.analyze_keeping_stills(path, settings, memory=memory)
     except detector.VerityError as e:
         print(f"verity: {path}: {e}", file=sys.stderr)
         return exit_code_for(e)
@@ -220,6 +258,54 @@ def _check_one(path: Path, settings, args, out: Console, err: Console) -> int:
         target.write_text(render_html(report, pictures, args.words), encoding="utf-8")
         if not args.json:
             out.print(f"HTML report: {target}", style="dim")
+    if memory is not None:
+        link = str(args.html.resolve()) if args.html and len(args.files) == 1 else None
+        memory.remember(report, "check", str(path.resolve()), link)
+    return EXIT_OK
+
+
+def _match(args: argparse.Namespace) -> int:
+    """FILE analysed against the memory (the same frames as ``check``, so the same
+    fingerprint); every match the fingerprint check finds."""
+    memory = _memory()
+    try:
+        report = detector.analyze(args.file, memory=memory)
+    except detector.VerityError as e:
+        print(f"verity: {args.file}: {e}", file=sys.stderr)
+        return exit_code_for(e)
+    found = next(e for e in report.evidence if e.check == "fingerprint")
+    matches = found.details.get("matches", [])
+    if args.json:
+        print(json.dumps({"sha256": report.media.sha256, "matches": matches}, ensure_ascii=False))
+        return EXIT_OK
+    if not matches:
+        print(f"{args.file}: {found.summary}")
+    for m in matches:
+        names = ", ".join(m["names"]) or m["sha256"]
+        print(
+            f"{names}  sha256 {m['sha256'][:12]}  {m['frames_matched']}/{m['frames']} frames "
+            f"within {m['distance']} bits  {m['verdict']}  analysed {m['analysed_at']}"
+        )
+    return EXIT_OK
+
+
+def _mark(args: argparse.Namespace) -> int:
+    """A journalist's verdict on FILE's content; FILE is analysed first if it never was."""
+    memory = _memory()
+    try:
+        sha256 = file_sha256(args.file)
+    except OSError as e:
+        print(f"verity: {args.file}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not memory.known(sha256):
+        try:
+            report = detector.analyze(args.file, memory=memory)
+        except detector.VerityError as e:
+            print(f"verity: {args.file}: {e}", file=sys.stderr)
+            return exit_code_for(e)
+        memory.remember(report, "check", str(args.file.resolve()))
+    memory.mark(sha256, args.verdict, args.note, args.by)
+    print(f"{args.file}: marked {args.verdict} (sha256 {sha256[:12]})")
     return EXIT_OK
 
 
@@ -265,6 +351,7 @@ def _scan(args: argparse.Namespace) -> int:
                 via=RemoteAnalyser(args.via, args.key) if args.via is not None else None,
                 s3_endpoint_url=get_service_settings().s3_endpoint_url,
                 words=words,
+                memory=_memory() if args.memory else None,
             )
         except ScanError as e:
             print(f"verity: {e}", file=sys.stderr)

@@ -18,6 +18,8 @@ from detector.report import VERITY_VERSION
 
 from .blobs import BlobMissing, Blobs
 from .html_report import key_frame_pictures
+from .memory import StoreMemory
+from .settings import ServiceSettings
 from .store import DONE, FINAL, Store
 
 # The share of the progress bar each stage of an analysis fills.
@@ -61,7 +63,7 @@ def run_job(
     task_id: str,
     store: Store,
     blobs: Blobs,
-    settings: Settings,
+    settings: ServiceSettings,
     max_attempts: int,
     stale_after: timedelta,
 ) -> Outcome:
@@ -87,7 +89,7 @@ def run_job(
     return _analyse(job, task_id, store, blobs, settings)
 
 
-def _analyse(job, task_id: str, store: Store, blobs: Blobs, settings: Settings) -> Outcome:
+def _analyse(job, task_id: str, store: Store, blobs: Blobs, settings: ServiceSettings) -> Outcome:
     with _Heartbeat(store, job.sha256, job.pipeline, task_id) as beat:
         return _analyse_beating(job, task_id, store, blobs, settings, beat.progress)
 
@@ -124,7 +126,10 @@ class _Heartbeat:
 def _analyse_beating(job, task_id, store, blobs, settings, progress) -> Outcome:
     try:
         with blobs.local_copy(job.blob or "") as path:
-            report, stills = analyze_keeping_stills(path, settings, progress, sha256=job.sha256)
+            memory = StoreMemory.of(store, settings.fingerprint_index)
+            report, stills = analyze_keeping_stills(
+                path, settings, progress, sha256=job.sha256, memory=memory
+            )
             pictures = key_frame_pictures(stills)
     except MediaError as e:
         store.finish(job.sha256, job.pipeline, task_id, error=str(e))
@@ -146,7 +151,8 @@ def _analyse_beating(job, task_id, store, blobs, settings, progress) -> Outcome:
         reason = f"internal error: {type(e).__name__}: {e}"
         store.finish(job.sha256, job.pipeline, task_id, error=reason)
         return Outcome("failed", reason)
-    store.finish(
+    if store.finish(
         job.sha256, job.pipeline, task_id, report=report.model_dump_json(), pictures=pictures
-    )
+    ):
+        memory.remember(report, "api", job.filename, link=f"/v1/analyses/{job.id}")
     return Outcome(DONE)

@@ -77,6 +77,11 @@ class ServiceSettings(Settings):
     def tmp_dir(self) -> Path:
         return self.data_dir / "tmp"
 
+    @property
+    def fingerprint_index(self) -> Path:
+        """The fingerprint index's file (service.memory.CodeIndex), beside the job store."""
+        return self.data_dir / "fingerprints.faiss"
+
 
 @lru_cache(maxsize=1)
 def get_service_settings() -> ServiceSettings:

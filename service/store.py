@@ -21,6 +21,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     create_engine,
@@ -88,6 +89,54 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+ROW_ID = BigInteger().with_variant(Integer, "sqlite")
+
+
+class KnownMedia(Base):
+    """Content Verity has analysed: its latest verdict and the provenance it carried."""
+
+    __tablename__ = "known_media"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    analysed_at: Mapped[datetime] = mapped_column(DateTime)
+    verdict: Mapped[str] = mapped_column(String(32))
+    likelihood: Mapped[float] = mapped_column(Float)
+    provenance: Mapped[str] = mapped_column(Text)  # JSON list of Evidence (fusion.provenance)
+    link: Mapped[str | None] = mapped_column(Text)  # where its report is: a job id, a path
+
+
+class Sighting(Base):
+    """One time content was checked: by which command, under which file name."""
+
+    __tablename__ = "sightings"
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    source: Mapped[str] = mapped_column(String(16))  # api, check, scan, import
+    name: Mapped[str] = mapped_column(Text)
+
+
+class FrameCodeRow(Base):
+    """One frame region's perceptual hash (detector.fingerprint); ``id`` is its index id."""
+
+    __tablename__ = "frame_codes"
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    time_s: Mapped[float] = mapped_column(Float)
+    region: Mapped[str] = mapped_column(String(16))
+    code: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class DeskVerdictRow(Base):
+    __tablename__ = "desk_verdicts"
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    verdict: Mapped[str] = mapped_column(String(16))  # fabricated, authentic
+    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
 @dataclass(frozen=True)
 class Claim:
     """What a worker learned when it tried to claim an analysis."""
@@ -100,6 +149,7 @@ class Store:
     """Typed operations on the rows; each opens and commits its own transaction."""
 
     def __init__(self, url: str):
+        self.url = url
         self.engine = create_engine(url, **_engine_options(url))
         if url.startswith("sqlite"):
             _serialise_sqlite_writers(self.engine)

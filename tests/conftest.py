@@ -44,6 +44,21 @@ def nothing_left_behind():
         )
 
 
+@pytest.fixture(autouse=True)
+def own_data_folder(tmp_path_factory, monkeypatch):
+    """Each test its own data folder (VERITY_DATA_DIR): ``verity check`` and ``verity scan``
+    remember what they analysed there, and one test's memory must not reach another's."""
+    from detector.settings import get_settings
+    from service.settings import get_service_settings
+
+    monkeypatch.setenv("VERITY_DATA_DIR", str(tmp_path_factory.mktemp("verity-data")))
+    get_settings.cache_clear()
+    get_service_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+    get_service_settings.cache_clear()
+
+
 # multiprocessing's resource tracker serves the test process itself and ends when it ends
 OWN_HELPERS = ("multiprocessing.resource_tracker",)
 

@@ -66,6 +66,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.add_exception_handler(Rejected, _rejected)
     app.add_exception_handler(405, _method_not_allowed)
     app.include_router(analyses.router)
+    app.include_router(analyses.matches_router)
     app.include_router(ops.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(packages=[("service", "static")]), name="static")

@@ -15,12 +15,22 @@ from detector.report import Report
 from ..fetch import fetch_video
 from ..html_report import render_html, thumbnails_from_json
 from ..intake import Received, Rejected, receive_upload
+from ..memory import StoreMemory
 from ..store import DONE, QUEUED, RUNNING, ApiKey, Job
 from ..tasks import TASK
 from .deps import KeyDep, Services, ServicesDep, reader_words
-from .models import AnalysisList, AnalysisOut, Problem, UrlSubmission
+from .models import (
+    AnalysisList,
+    AnalysisOut,
+    MatchList,
+    Problem,
+    UrlSubmission,
+    VerdictIn,
+    VerdictOut,
+)
 
 router = APIRouter(prefix="/v1/analyses", tags=["analyses"])
+matches_router = APIRouter(prefix="/v1/matches", tags=["matches"])
 
 MAX_JSON_BODY = 16 * 1024
 _SUBMIT_BODY = {
@@ -136,6 +146,23 @@ async def report_page(
     return HTMLResponse(render_html(shown.report, pictures, reader_words(request)))
 
 
+@router.post(
+    "/{analysis_id}/verdict",
+    status_code=201,
+    response_model=VerdictOut,
+    responses={**_ERRORS, 409: _problem("not done yet")},
+)
+async def mark(analysis_id: str, body: VerdictIn, key: KeyDep, svc: ServicesDep) -> VerdictOut:
+    """Record the desk's verdict on this analysis's content, confirmed fabricated or authentic;
+    every later analysis of matching content reports it (the ``fingerprint`` check)."""
+    job = await _own_job(svc, analysis_id, key)
+    memory = StoreMemory.of(svc.store)
+    if not await run_in_threadpool(memory.known, job.sha256):
+        raise HTTPException(409, f"the analysis is {job.state}; mark it once it is done")
+    said = await run_in_threadpool(memory.mark, job.sha256, body.verdict, body.note, key.name)
+    return VerdictOut(sha256=job.sha256, **said.model_dump())
+
+
 @router.delete("/{analysis_id}", status_code=204, responses=_ERRORS)
 async def delete(analysis_id: str, key: KeyDep, svc: ServicesDep) -> Response:
     """Delete the uploaded media and the record of the analysis."""
@@ -246,3 +273,15 @@ def _url_submission(body: bytes) -> UrlSubmission:
         return UrlSubmission.model_validate_json(body)
     except ValidationError as e:
         raise Rejected(422, f'expected JSON {{"url": ...}}: {e.errors()[0]["msg"]}') from None
+
+
+@matches_router.get("", response_model=MatchList, responses=_ERRORS)
+async def matches(
+    key: KeyDep,
+    svc: ServicesDep,
+    analysis: Annotated[str, Query(max_length=64, description="an analysis id")],
+) -> MatchList:
+    """Every analysed or scanned content whose fingerprint matches this analysis's."""
+    job = await _own_job(svc, analysis, key)
+    found = await run_in_threadpool(StoreMemory.of(svc.store).matches_of, job.sha256)
+    return MatchList(sha256=job.sha256, matches=found)

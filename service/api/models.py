@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from detector.memory import DeskVerdict, Recalled
 from detector.report import Report
 
 
@@ -33,3 +34,19 @@ class AnalysisList(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+class VerdictIn(BaseModel):
+    verdict: Literal["fabricated", "authentic"] = Field(
+        description="what the desk confirmed about this content"
+    )
+    note: str = Field("", max_length=2000, description="what the verdict rests on")
+
+
+class VerdictOut(DeskVerdict):
+    sha256: str
+
+
+class MatchList(BaseModel):
+    sha256: str = Field(description="the content the matches are of")
+    matches: list[Recalled]

@@ -21,7 +21,7 @@ from concurrent.futures import (
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from detector import MediaError, Settings, analyze_keeping_stills
+from detector import MediaError, Report, Settings, analyze_keeping_stills
 from detector.probe import file_sha256
 from detector.settings import die_with_parent, keep_to_own_cores
 from detector.sniff import sniff
@@ -29,8 +29,10 @@ from detector.sniff import sniff
 from ..html_report import key_frame_pictures
 from ..i18n import Words
 from ..lifecycle import pause_here
+from ..memory import StoreMemory
+from ..store import Store
 from .errors import ScanError
-from .outputs import write_outputs
+from .outputs import report_page, write_outputs
 from .remote import RemoteAnalyser
 from .sources import Entry, Sources
 from .state import ScanState
@@ -53,10 +55,13 @@ def scan(
     via: RemoteAnalyser | None = None,
     s3_endpoint_url: str = "",
     words: Words | None = None,
+    memory: StoreMemory | None = None,
 ) -> dict[str, int]:
     """Scan ``paths`` into ``out``, its pages in ``words``' language; return the counts by
     status. Raises ScanError. Interrupted at any point (KeyboardInterrupt, lifecycle.Terminated),
-    it keeps every file it finished and writes its outputs if it can; ``resume`` goes on."""
+    it keeps every file it finished and writes its outputs if it can; ``resume`` goes on.
+    With a ``memory``, local workers look each file up in it and every file analysed is
+    remembered there, under its path (``verity match`` finds it)."""
     sources = Sources([str(p) for p in paths], out / "tmp", s3_endpoint_url)
     sources.check()
     if via is not None:
@@ -70,9 +75,9 @@ def scan(
     settings = settings.shared_by(workers)
     state = ScanState(state_path)
     try:
-        runner = _Runner(workers, settings, via)
+        runner = _Runner(workers, settings, via, memory)
         pause_here("pool")
-        _run(sources, state, runner, progress or (lambda event, counts: None))
+        _run(sources, state, runner, progress or (lambda event, counts: None), memory, out)
     finally:
         pause_here("outputs")
         write_outputs(state, out, words)
@@ -84,8 +89,16 @@ def scan(
 class _Runner:
     """Where analyses run: a pool of local processes, or threads waiting on a service."""
 
-    def __init__(self, workers: int, settings: Settings, via: RemoteAnalyser | None):
+    def __init__(
+        self,
+        workers: int,
+        settings: Settings,
+        via: RemoteAnalyser | None,
+        memory: StoreMemory | None = None,
+    ):
         self.workers, self.settings, self.via = workers, settings, via
+        # what a worker opens the memory with: the store's URL and the index's file
+        self.memory = (memory.store.url, str(memory.index_file or "")) if memory else None
         self.executor = self._start()
 
     def _start(self) -> Executor:
@@ -98,7 +111,7 @@ class _Runner:
             max_workers=self.workers,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(self.settings.model_dump_json(), started, self.workers),
+            initargs=(self.settings.model_dump_json(), started, self.workers, self.memory),
         )
 
     def submit(self, entry: Entry) -> Future:
@@ -114,7 +127,14 @@ class _Runner:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _run(sources: Sources, state: ScanState, runner: _Runner, progress: Progress) -> None:
+def _run(
+    sources: Sources,
+    state: ScanState,
+    runner: _Runner,
+    progress: Progress,
+    memory: StoreMemory | None = None,
+    out: Path | None = None,
+) -> None:
     counts = {"done": 0, "failed": 0, "skipped": 0, "already": 0}
     progress("total", {"files": sum(1 for _ in sources.walk())})
     waiting: dict[str, list[Entry]] = {}  # sha256 -> copies waiting for the analysis in flight
@@ -122,6 +142,9 @@ def _run(sources: Sources, state: ScanState, runner: _Runner, progress: Progress
 
     def record(entry: Entry, status: str, **fields) -> None:
         state.record(entry.path, entry.size, entry.mtime_ns, status, **fields)
+        if memory is not None and fields.get("report_json"):
+            report = Report.model_validate_json(fields["report_json"])
+            memory.remember(report, "scan", entry.path, link=f"{out}/{report_page(report)}")
         counts[status] += 1
         if sum(counts.values()) == 1:
             pause_here("work")
@@ -191,10 +214,11 @@ def _collect(flying, waiting, record, runner: _Runner, sources: Sources, progres
 
 
 _SETTINGS: Settings | None = None
+_MEMORY: StoreMemory | None = None
 
 
-def _init_worker(settings_json: str, started, workers: int) -> None:
-    global _SETTINGS
+def _init_worker(settings_json: str, started, workers: int, memory: tuple[str, str] | None) -> None:
+    global _SETTINGS, _MEMORY
     # The scan ends its workers: Ctrl-C in a terminal reaches them too, but is the scan's to
     # act on, and a worker whose scan was killed has nobody to report to.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -204,6 +228,9 @@ def _init_worker(settings_json: str, started, workers: int) -> None:
         number = started.value
         started.value += 1
     keep_to_own_cores(number, workers)
+    if memory is not None:
+        url, index_file = memory
+        _MEMORY = StoreMemory(Store(url), Path(index_file) if index_file else None)
 
 
 def _analyse(path: str, sha256: str) -> tuple[str, str, str | None]:
@@ -211,7 +238,9 @@ def _analyse(path: str, sha256: str) -> tuple[str, str, str | None]:
     scan hashed the file already, so the analysis does not read it again for that; the key
     frames' pictures are made from the frames the analysis decoded."""
     try:
-        report, stills = analyze_keeping_stills(Path(path), _SETTINGS, sha256=sha256)
+        report, stills = analyze_keeping_stills(
+            Path(path), _SETTINGS, sha256=sha256, memory=_MEMORY
+        )
         pictures = key_frame_pictures(stills)
     except MediaError as e:
         return "failed", str(e), None

@@ -45,10 +45,19 @@ def write_outputs(state: ScanState, out: Path, words: Words | None = None) -> No
     (out / "index.html").write_text(index, encoding="utf-8")
 
 
+def report_page(report: Report, lang: str = DEFAULT) -> str:
+    """Where a file's report page is, under the scan's folder."""
+    stem = _stem(report)
+    return f"{stem}.html" if lang == DEFAULT else f"{stem}.{lang}.html"
+
+
+def _stem(report: Report) -> str:
+    return f"reports/{report.media.sha256[:12]}"
+
+
 def _report_row(path: str, report: Report, pictures_json: str | None, out: Path, words) -> dict:
     """One analysed file's row, its report page (and key frame) written where missing."""
-    stem = f"reports/{report.media.sha256[:12]}"
-    page = f"{stem}.html" if words.lang == DEFAULT else f"{stem}.{words.lang}.html"
+    page, stem = report_page(report, words.lang), _stem(report)
     pictures = thumbnails_from_json(pictures_json)
     if not (out / page).exists():
         (out / page).write_text(render_html(report, pictures, words), encoding="utf-8")

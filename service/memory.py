@@ -1,0 +1,287 @@
+"""Verity's memory of what it analysed: the ``detector.memory.Memory`` the ``fingerprint`` check
+looks videos up in, kept in the job store (SQLite beside it for ``verity check`` and ``verity
+scan``, PostgreSQL when the service runs on it; tables from migration 0003).
+
+Every analysis is remembered (``remember``): its content's sha256, verdict and provenance, where
+it was seen, and its frame codes. Lookups search the codes with a FAISS binary index (Hamming
+distance on 256-bit codes) that each process builds from the ``frame_codes`` rows and brings up
+to date before every lookup, reading only the rows added since. Journalists' verdicts
+(``mark``) are rows too, found through the content they mark.
+"""
+
+import json
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import faiss
+import numpy as np
+from sqlalchemy import func, select
+
+from detector import fusion
+from detector.fingerprint import BITS, MATCH_BITS, FrameCode, is_match
+from detector.memory import DeskLabel, DeskVerdict, Recalled
+from detector.report import Report
+
+from .store import DeskVerdictRow, FrameCodeRow, KnownMedia, Sighting, Store, now
+
+SOURCES = ("api", "check", "scan", "import")
+
+
+class CodeIndex:
+    """Frame codes by row id, searched within a Hamming radius with FAISS (256-bit codes).
+
+    Up to ``EXACT_UP_TO`` codes the search is exhaustive (exact). Past that, the codes move to
+    an inverted-file index (``IndexBinaryIVF``: codes grouped around ``IVF_LISTS`` centroids
+    trained on a sample; a lookup reads the ``IVF_PROBES`` nearest groups), which keeps a
+    lookup in milliseconds at a million videos at the cost of some codes missed; a match needs
+    only two frames of many, and ``benchmarks/fingerprint_index.py`` measures both.
+    ``save`` and ``load`` keep it in a file beside the job store, so a process does not
+    rebuild it from the rows.
+    """
+
+    EXACT_UP_TO = 2_000_000  # about 20,000 videos (around 100 codes each)
+    IVF_LISTS = 4096
+    IVF_PROBES = 64
+    IVF_TRAINING_SAMPLE = 200_000
+
+    def __init__(self) -> None:
+        self.index = faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(BITS))
+        self.last_id = 0
+
+    @property
+    def size(self) -> int:
+        return self.index.ntotal
+
+    @property
+    def exact(self) -> bool:
+        return not isinstance(self.index, faiss.IndexBinaryIVF)
+
+    def add(self, ids: list[int], codes: list[bytes]) -> None:
+        if not ids:
+            return
+        self.index.add_with_ids(_array(codes), np.asarray(ids, dtype=np.int64))
+        self.last_id = max(self.last_id, max(ids))
+        if self.exact and self.size > self.EXACT_UP_TO:
+            self._to_inverted_file()
+
+    def within(self, codes: list[bytes], bits: int) -> Iterator[tuple[int, int, int]]:
+        """(query number, row id, distance) for every stored code within ``bits`` of a query."""
+        if not codes or self.size == 0:
+            return
+        lims, distances, ids = self.index.range_search(_array(codes), bits + 1)  # radius: d < r
+        for q in range(len(codes)):
+            for k in range(lims[q], lims[q + 1]):
+                yield q, int(ids[k]), int(distances[k])
+
+    def save(self, path: Path) -> None:
+        """Write the index and the last row id it holds to ``path`` (atomically)."""
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        faiss.write_index_binary(self.index, str(partial))
+        partial.with_suffix(".last").write_text(str(self.last_id))
+        os.replace(partial.with_suffix(".last"), path.with_suffix(".last"))
+        os.replace(partial, path)
+
+    @classmethod
+    def load(cls, path: Path) -> "CodeIndex":
+        """The index saved at ``path``, or an empty one if there is none (or it is unreadable)."""
+        loaded = cls()
+        try:
+            last_id = int(path.with_suffix(".last").read_text())
+            index = faiss.read_index_binary(str(path))
+        except (OSError, ValueError, RuntimeError):
+            return loaded
+        if isinstance(index, faiss.IndexBinaryIVF):
+            index.nprobe = cls.IVF_PROBES
+        loaded.index, loaded.last_id = index, last_id
+        return loaded
+
+    def _to_inverted_file(self) -> None:
+        flat = faiss.downcast_IndexBinary(self.index.index)
+        codes = faiss.vector_to_array(flat.xb).reshape(-1, BITS // 8)
+        ids = faiss.vector_to_array(self.index.id_map)
+        sample = np.random.default_rng(0).permutation(len(codes))[: self.IVF_TRAINING_SAMPLE]
+        inverted = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(BITS), BITS, self.IVF_LISTS)
+        inverted.train(codes[sample])
+        inverted.add_with_ids(codes, ids)
+        inverted.nprobe = self.IVF_PROBES
+        self.index = inverted
+
+
+class StoreMemory:
+    """``detector.memory.Memory`` over the job store, and the operations that fill it."""
+
+    SAVE_EVERY = 100_000  # codes added since the index file was written
+
+    _of_store: ClassVar[dict[int, "StoreMemory"]] = {}
+
+    def __init__(self, store: Store, index_file: Path | None = None):
+        self.store = store
+        self.index_file = index_file
+        self.codes = CodeIndex.load(index_file) if index_file else CodeIndex()
+        if self.codes.size != self._rows_up_to(self.codes.last_id):
+            self.codes = CodeIndex()  # the file is of another database, or of an older one
+        self.saved = self.codes.size
+
+    @classmethod
+    def of(cls, store: Store, index_file: Path | None = None) -> "StoreMemory":
+        """The one memory of ``store`` in this process: its index is built once and caught up."""
+        if id(store) not in cls._of_store:
+            cls._of_store[id(store)] = cls(store, index_file)
+        return cls._of_store[id(store)]
+
+    # lookups ------------------------------------------------------------------------------
+
+    def recall(self, codes: list[FrameCode], sha256: str) -> list[Recalled]:
+        """Earlier analyses whose frames match ``codes``, most frames matched first."""
+        self._catch_up()
+        hits = list(self.codes.within([c.code for c in codes], MATCH_BITS))
+        if not hits:
+            return []
+        with self.store.tx() as s:
+            rows = dict(
+                s.execute(
+                    select(FrameCodeRow.id, FrameCodeRow.sha256).where(
+                        FrameCodeRow.id.in_({row for _, row, _ in hits})
+                    )
+                ).all()
+            )
+        matched: dict[str, set[float]] = defaultdict(set)
+        closest: dict[str, int] = {}
+        for q, row, distance in hits:
+            other = rows.get(row)
+            if other is None:
+                continue
+            matched[other].add(codes[q].time_s)
+            closest[other] = min(closest.get(other, BITS), distance)
+        frames = len({c.time_s for c in codes})
+        found = [m for m in matched if is_match(len(matched[m]), frames)]
+        found.sort(key=lambda m: (-len(matched[m]), closest[m]))
+        return [r for m in found if (r := self._recalled(m, closest[m], len(matched[m]), frames))]
+
+    def matches_of(self, sha256: str) -> list[Recalled]:
+        """Every other analysed content matching this one's stored fingerprint."""
+        with self.store.tx() as s:
+            rows = s.execute(
+                select(FrameCodeRow.time_s, FrameCodeRow.region, FrameCodeRow.code).where(
+                    FrameCodeRow.sha256 == sha256
+                )
+            ).all()
+        codes = [FrameCode(t, region, code) for t, region, code in rows]
+        return [m for m in self.recall(codes, sha256) if m.sha256 != sha256]
+
+    def known(self, sha256: str) -> bool:
+        with self.store.tx() as s:
+            return s.get(KnownMedia, sha256) is not None
+
+    # what fills it ------------------------------------------------------------------------
+
+    def remember(self, report: Report, source: str, name: str, link: str | None = None) -> None:
+        """Keep an analysis: its content's verdict and own provenance, where it was seen, and
+        (the first time) its frame codes."""
+        if source not in SOURCES:
+            raise ValueError(f"unknown source {source!r}")
+        sha256 = report.media.sha256
+        provenance = [
+            e.model_dump(
+                mode="json",
+                include={"check", "finding", "log_lr", "summary", "summary_phrase", "details"},
+            )
+            for e in fusion.provenance(report.evidence)
+        ]
+        codes = codes_of(report)
+        with self.store.tx() as s:
+            known = s.get(KnownMedia, sha256)
+            if known is None:
+                known = KnownMedia(sha256=sha256, first_seen_at=now())
+                s.add(known)
+                s.add_all(
+                    FrameCodeRow(sha256=sha256, time_s=c.time_s, region=c.region, code=c.code)
+                    for c in codes
+                )
+            known.analysed_at = report.analysed_at.replace(tzinfo=None)
+            known.verdict = report.verdict.value
+            known.likelihood = report.fabrication_likelihood
+            known.provenance = json.dumps(provenance, ensure_ascii=False)
+            known.link = link or known.link
+            s.add(Sighting(sha256=sha256, source=source, name=name))
+
+    def mark(self, sha256: str, verdict: DeskLabel, note: str = "", by: str = "") -> DeskVerdict:
+        """A journalist's verdict on content Verity has analysed (KeyError if it has not)."""
+        if verdict not in ("fabricated", "authentic"):
+            raise ValueError(f"a verdict is 'fabricated' or 'authentic', not {verdict!r}")
+        with self.store.tx() as s:
+            if s.get(KnownMedia, sha256) is None:
+                raise KeyError(sha256)
+            row = DeskVerdictRow(sha256=sha256, verdict=verdict, note=note, by=by, at=now())
+            s.add(row)
+        return DeskVerdict(verdict=verdict, note=note, by=by, at=row.at)
+
+    # ------------------------------------------------------------------------------------------
+
+    def _catch_up(self) -> None:
+        """Add the frame codes stored since this process last looked."""
+        while True:
+            with self.store.tx() as s:
+                rows = s.execute(
+                    select(FrameCodeRow.id, FrameCodeRow.code)
+                    .where(FrameCodeRow.id > self.codes.last_id)
+                    .order_by(FrameCodeRow.id)
+                    .limit(100_000)
+                ).all()
+            if not rows:
+                break
+            self.codes.add([r.id for r in rows], [r.code for r in rows])
+        if self.index_file and self.codes.size - self.saved >= self.SAVE_EVERY:
+            self.codes.save(self.index_file)
+            self.saved = self.codes.size
+
+    def _rows_up_to(self, last_id: int) -> int:
+        with self.store.tx() as s:
+            return s.scalar(
+                select(func.count()).select_from(FrameCodeRow).where(FrameCodeRow.id <= last_id)
+            )
+
+    def _recalled(self, sha256: str, distance: int, matched: int, frames: int) -> Recalled | None:
+        with self.store.tx() as s:
+            known = s.get(KnownMedia, sha256)
+            if known is None:
+                return None
+            names = s.scalars(
+                select(Sighting.name).where(Sighting.sha256 == sha256).order_by(Sighting.id)
+            ).all()
+            verdicts = s.scalars(
+                select(DeskVerdictRow).where(DeskVerdictRow.sha256 == sha256)
+            ).all()
+        return Recalled(
+            sha256=sha256,
+            analysed_at=known.analysed_at,
+            verdict=known.verdict,
+            likelihood=known.likelihood,
+            names=list(dict.fromkeys(names)),
+            link=known.link,
+            distance=distance,
+            frames_matched=matched,
+            frames=frames,
+            provenance=json.loads(known.provenance),
+            desk_verdicts=[
+                DeskVerdict(verdict=v.verdict, note=v.note, by=v.by, at=v.at) for v in verdicts
+            ],
+        )
+
+
+def codes_of(report: Report) -> list[FrameCode]:
+    """The fingerprint the ``fingerprint`` check kept in the Report (none if it did not run)."""
+    for e in report.evidence:
+        if e.check == "fingerprint" and "fingerprint" in e.details:
+            return [
+                FrameCode(c["t"], c["region"], bytes.fromhex(c["hash"]))
+                for c in e.details["fingerprint"]["codes"]
+            ]
+    return []
+
+
+def _array(codes: Iterable[bytes]) -> np.ndarray:
+    return np.frombuffer(b"".join(codes), dtype=np.uint8).reshape(-1, BITS // 8)

@@ -1,0 +1,193 @@
+"""Verity's memory: a copy a platform made is recognised, what its original carried and what a
+journalist said of it come back, and the archive's copies are found (service.memory)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from detector import Settings, analyze
+from detector.fingerprint import FrameCode
+from detector.report import Evidence
+from service.cli import main
+from service.memory import CodeIndex, StoreMemory, codes_of
+from service.scan import scan
+from service.schema import upgrade
+from service.store import Store
+from tests.scenes import captioned, cropped, scene, smaller, write
+
+FAST = Settings(disabled_checks=["visible_watermark", "invisible_watermark"])
+
+
+@pytest.fixture
+def memory(tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    upgrade(url)
+    store = Store(url)
+    yield StoreMemory(store, tmp_path / "fingerprints.faiss")
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def footage(tmp_path_factory):
+    """A 12 s camera pan, the copies platforms make of it, and a different clip."""
+    folder = tmp_path_factory.mktemp("footage")
+    frames = scene(11, seconds=12, size=(640, 360))
+    middle = len(frames) // 2
+    return {
+        "original": write(folder / "original.mp4", frames),
+        "re-encoded 270p CRF 35": write(folder / "small.mp4", smaller(frames, 270), crf=35),
+        "cropped 10 % a side": write(folder / "crop.mp4", cropped(frames)),
+        "logo and caption": write(folder / "caption.mp4", captioned(frames)),
+        "3 s excerpt": write(folder / "excerpt.mp4", frames[middle - 37 : middle + 38]),
+        "twice as fast": write(folder / "fast.mp4", frames[::2]),
+        "different clip": write(folder / "other.mp4", scene(12, seconds=12, size=(640, 360))),
+    }
+
+
+def fingerprint(report) -> Evidence:
+    return next(e for e in report.evidence if e.check == "fingerprint")
+
+
+def test_every_platform_copy_matches_its_original_and_a_different_clip_does_not(memory, footage):
+    original = analyze(footage["original"], FAST, memory=memory)
+    assert fingerprint(original).finding == "no_match"
+    memory.remember(original, "check", "original.mp4")
+    for name, path in footage.items():
+        found = fingerprint(analyze(path, FAST, memory=memory))
+        if name == "different clip":
+            assert found.finding == "no_match", name
+        else:
+            assert found.finding == "seen_before", name
+            assert found.details["matches"][0]["names"] == ["original.mp4"], name
+
+
+def test_what_the_original_carried_and_the_desks_verdict_come_back(memory, footage):
+    original = analyze(footage["original"], FAST)
+    signed = Evidence(
+        check="c2pa",
+        status="ok",
+        finding="ai_declared",
+        log_lr=math.log(1000),
+        summary="A valid C2PA manifest signed by OpenAI declares AI generation.",
+    )
+    original.evidence.append(signed)
+    memory.remember(original, "api", "sora.mp4", link="/v1/analyses/abc")
+    copy = analyze(footage["cropped 10 % a side"], FAST, memory=memory)
+    found = fingerprint(copy)
+    assert found.finding == "recovered_provenance" and found.log_lr > 0
+    assert found.details["matches"][0]["link"] == "/v1/analyses/abc"
+    assert found.details["matches"][0]["provenance"][0]["finding"] == "ai_declared"
+
+    memory.mark(original.media.sha256, "fabricated", "signed by OpenAI", "desk")
+    found = fingerprint(analyze(footage["3 s excerpt"], FAST, memory=memory))
+    assert found.finding == "desk_verdict" and "signed by OpenAI" in found.summary
+    with pytest.raises(KeyError):
+        memory.mark("0" * 64, "fabricated")
+
+
+def test_the_index_file_is_reused_and_one_of_another_database_is_not(memory, tmp_path):
+    rng = np.random.default_rng(0)
+    codes = [FrameCode(0.0, "full", rng.bytes(32)) for _ in range(3)]
+    assert memory.recall(codes, "x") == []  # builds the (empty) index
+    memory.codes.add([1, 2], [codes[0].code, codes[1].code])
+    memory.codes.save(tmp_path / "fingerprints.faiss")
+    reopened = StoreMemory(memory.store, tmp_path / "fingerprints.faiss")
+    assert reopened.codes.size == 0  # the file holds rows this database does not
+
+
+def test_past_the_exact_size_the_inverted_file_finds_the_same_neighbours(monkeypatch):
+    monkeypatch.setattr(CodeIndex, "EXACT_UP_TO", 3000)
+    monkeypatch.setattr(CodeIndex, "IVF_LISTS", 8)
+    monkeypatch.setattr(CodeIndex, "IVF_PROBES", 8)  # every list: exact again
+    rng = np.random.default_rng(1)
+    codes = [rng.bytes(32) for _ in range(4000)]
+    index = CodeIndex()
+    index.add(list(range(1, 2001)), codes[:2000])
+    assert index.exact
+    index.add(list(range(2001, 4001)), codes[2000:])
+    assert not index.exact and index.size == 4000
+    near = bytearray(codes[3500])
+    near[0] ^= 0xFF  # 8 bits off
+    assert list(index.within([bytes(near)], 10)) == [(0, 3501, 8)]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_remembers_match_lists_the_copies_and_mark_is_reported(footage, capsys):
+    code, _, _ = run(capsys, "check", str(footage["original"]), "--disable", "visible_watermark")
+    assert code == 0
+    code, out, _ = run(capsys, "check", "--json", str(footage["logo and caption"]))
+    assert code == 0 and fingerprint_json(out)["finding"] == "seen_before"
+    code, out, _ = run(capsys, "match", str(footage["twice as fast"]))
+    assert code == 0
+    assert str(footage["original"]) in out and str(footage["logo and caption"]) in out
+    code, out, _ = run(
+        capsys, "mark", str(footage["original"]), "fabricated", "--note", "made with Sora"
+    )
+    assert code == 0 and "marked fabricated" in out
+    code, out, _ = run(capsys, "check", "--json", str(footage["3 s excerpt"]))
+    said = fingerprint_json(out)
+    assert said["finding"] == "desk_verdict" and "made with Sora" in said["summary"]
+    code, out, _ = run(capsys, "check", "--json", "--no-memory", str(footage["3 s excerpt"]))
+    assert fingerprint_json(out)["finding"] == "not_looked_up"
+
+
+def fingerprint_json(out: str) -> dict:
+    report = json.loads(out.splitlines()[-1])
+    return next(e for e in report["evidence"] if e["check"] == "fingerprint")
+
+
+def test_a_scan_remembers_every_file_under_its_path(footage, tmp_path, memory):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for name in ("original", "cropped 10 % a side"):
+        (archive / footage[name].name).write_bytes(footage[name].read_bytes())
+    scan([archive], tmp_path / "out", 1, False, FAST, memory=memory)
+    found = memory.recall(codes_of(analyze(footage["re-encoded 270p CRF 35"], FAST)), "none")
+    names = sorted(n for m in found for n in m.names)
+    assert names == sorted(
+        str(archive / footage[n].name) for n in ("original", "cropped 10 % a side")
+    )
+    assert all(m.link.endswith(".html") for m in found)
+
+
+def test_the_api_marks_a_verdict_and_lists_the_matches(api, footage):
+    headers = api.key("desk")
+    first = api.upload(headers, footage["original"]).json()
+    early = api.client.post(
+        f"/v1/analyses/{first['id']}/verdict", headers=headers, json={"verdict": "fabricated"}
+    )
+    assert early.status_code == 409  # not analysed yet
+    api.run(first["id"])
+    marked = api.client.post(
+        f"/v1/analyses/{first['id']}/verdict",
+        headers=headers,
+        json={"verdict": "fabricated", "note": "traced to a Sora account"},
+    )
+    assert marked.status_code == 201
+    assert marked.json()["by"] == "desk" and marked.json()["sha256"] == first["sha256"]
+    bad = api.client.post(
+        f"/v1/analyses/{first['id']}/verdict", headers=headers, json={"verdict": "maybe"}
+    )
+    assert bad.status_code == 422
+
+    copy = api.upload(headers, footage["cropped 10 % a side"]).json()
+    api.run(copy["id"])
+    report = api.client.get(f"/v1/analyses/{copy['id']}", headers=headers).json()["report"]
+    found = next(e for e in report["evidence"] if e["check"] == "fingerprint")
+    assert found["finding"] == "desk_verdict" and found["log_lr"] > 0
+    assert found["details"]["matches"][0]["link"] == f"/v1/analyses/{first['id']}"
+
+    listed = api.client.get("/v1/matches", params={"analysis": first["id"]}, headers=headers)
+    assert listed.status_code == 200
+    assert [m["names"] for m in listed.json()["matches"]] == [["crop.mp4"]]
+    stranger = api.client.get(
+        "/v1/matches", params={"analysis": first["id"]}, headers=api.key("other")
+    )
+    assert stranger.status_code == 404

@@ -58,9 +58,13 @@ class FrameCode:
     region: str
     code: bytes
 
-    @property
-    def hex(self) -> str:
-        return self.code.hex()
+    def to_json(self) -> dict:
+        """As the Report and the export keep it: ``{"t", "region", "hash"}`` (hexadecimal)."""
+        return {"t": self.time_s, "region": self.region, "hash": self.code.hex()}
+
+    @classmethod
+    def from_json(cls, kept: dict) -> "FrameCode":
+        return cls(float(kept["t"]), kept["region"], bytes.fromhex(kept["hash"]))
 
 
 def frame_codes(rgb: np.ndarray, time_s: float) -> list[FrameCode]:

@@ -119,6 +119,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     scan.set_defaults(run=_scan)
 
+    hashes = commands.add_parser(
+        "hashes", help="share fingerprints, verdicts and notes with other desks (JSON Lines)"
+    )
+    hash_commands = hashes.add_subparsers(required=True, metavar="ACTION")
+    export = hash_commands.add_parser("export", help="write what this Verity remembers")
+    export.add_argument("file", type=Path, metavar="FILE", help="a .jsonl file; - for stdout")
+    export.add_argument(
+        "--marked", action="store_true", help="only content a journalist gave a verdict on"
+    )
+    export.add_argument(
+        "--with-names", action="store_true", help="include the file names and paths seen"
+    )
+    export.set_defaults(run=_hashes_export)
+    take = hash_commands.add_parser("import", help="take in another desk's export")
+    take.add_argument("file", type=Path, metavar="FILE")
+    take.set_defaults(run=_hashes_import)
+
     trust = commands.add_parser("trust", help="manage the C2PA trust lists")
     trust_commands = trust.add_subparsers(required=True, metavar="ACTION")
     update = trust_commands.add_parser(
@@ -261,6 +278,35 @@ def _check_one(path: Path, settings, args, out: Console, err: Console, memory) -
     if memory is not None:
         link = str(args.html.resolve()) if args.html and len(args.files) == 1 else None
         memory.remember(report, "check", str(path.resolve()), link)
+    return EXIT_OK
+
+
+def _hashes_export(args: argparse.Namespace) -> int:
+    lines = _memory().export(args.marked, args.with_names)
+    if str(args.file) == "-":
+        count = sum(print(line) is None for line in lines)
+    else:
+        partial = args.file.with_name(f".{args.file.name}.partial")
+        with partial.open("w", encoding="utf-8") as out:
+            count = sum(out.write(line + "\n") > 0 for line in lines)
+        partial.replace(args.file)  # a stopped export leaves no half file behind
+    print(f"exported {count} fingerprinted items", file=sys.stderr)
+    return EXIT_OK
+
+
+def _hashes_import(args: argparse.Namespace) -> int:
+    from .memory import ImportRefused
+
+    try:
+        with args.file.open(encoding="utf-8") as lines:
+            count = _memory().import_lines(lines, f"import:{args.file.name}")
+    except OSError as e:
+        print(f"verity: {args.file}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (ImportRefused, UnicodeDecodeError) as e:
+        print(f"verity: {args.file}: {e}; nothing was imported", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"imported {count} fingerprinted items from {args.file}")
     return EXIT_OK
 
 

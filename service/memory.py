@@ -13,21 +13,24 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
 import faiss
 import numpy as np
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from detector import fusion
-from detector.fingerprint import BITS, MATCH_BITS, FrameCode, is_match
+from detector.fingerprint import ALGORITHM, BITS, MATCH_BITS, REGIONS, FrameCode, is_match
 from detector.memory import DeskLabel, DeskVerdict, Recalled
 from detector.report import Report
 
 from .store import DeskVerdictRow, FrameCodeRow, KnownMedia, Sighting, Store, now
 
 SOURCES = ("api", "check", "scan", "import")
+EXPORT_FORMAT = "verity.hashes.v1"
 
 
 class CodeIndex:
@@ -191,16 +194,8 @@ class StoreMemory:
             )
             for e in fusion.provenance(report.evidence)
         ]
-        codes = codes_of(report)
         with self.store.tx() as s:
-            known = s.get(KnownMedia, sha256)
-            if known is None:
-                known = KnownMedia(sha256=sha256, first_seen_at=now())
-                s.add(known)
-                s.add_all(
-                    FrameCodeRow(sha256=sha256, time_s=c.time_s, region=c.region, code=c.code)
-                    for c in codes
-                )
+            known = s.get(KnownMedia, sha256) or _add_content(s, sha256, codes_of(report))
             known.analysed_at = report.analysed_at.replace(tzinfo=None)
             known.verdict = report.verdict.value
             known.likelihood = report.fabrication_likelihood
@@ -218,6 +213,83 @@ class StoreMemory:
             row = DeskVerdictRow(sha256=sha256, verdict=verdict, note=note, by=by, at=now())
             s.add(row)
         return DeskVerdict(verdict=verdict, note=note, by=by, at=row.at)
+
+    # sharing between desks ------------------------------------------------------------------
+
+    def export(self, marked_only: bool = False, with_names: bool = False) -> Iterator[str]:
+        """JSON Lines, one line per content: its fingerprint, Verity's verdict, the provenance
+        it carried and the desks' verdicts (``EXPORT_FORMAT``; README "Sharing fingerprints").
+        File names stay home unless ``with_names``: a path can say more than a newsroom means."""
+        with self.store.tx() as s:
+            hashes = s.scalars(select(KnownMedia.sha256).order_by(KnownMedia.first_seen_at)).all()
+        for sha256 in hashes:
+            with self.store.tx() as s:
+                known = s.get(KnownMedia, sha256)
+                codes = s.scalars(
+                    select(FrameCodeRow)
+                    .where(FrameCodeRow.sha256 == sha256)
+                    .order_by(FrameCodeRow.id)
+                ).all()
+                marks = s.scalars(
+                    select(DeskVerdictRow).where(DeskVerdictRow.sha256 == sha256)
+                ).all()
+                names = s.scalars(select(Sighting.name).where(Sighting.sha256 == sha256)).all()
+            if marked_only and not marks:
+                continue
+            line = {
+                "format": EXPORT_FORMAT,
+                "algorithm": ALGORITHM,
+                "sha256": sha256,
+                "analysed_at": known.analysed_at.isoformat(),
+                "verdict": known.verdict,
+                "likelihood": known.likelihood,
+                "provenance": json.loads(known.provenance),
+                "desk_verdicts": [
+                    {"verdict": m.verdict, "note": m.note, "by": m.by, "at": m.at.isoformat()}
+                    for m in marks
+                ],
+                "codes": [FrameCode(c.time_s, c.region, c.code).to_json() for c in codes],
+            }
+            if with_names:
+                line["names"] = list(dict.fromkeys(names))
+            yield json.dumps(line, ensure_ascii=False)
+
+    def import_lines(self, lines: Iterable[str], source_name: str) -> int:
+        """Content from another desk's export: its fingerprint, verdicts and provenance, under
+        ``source_name``; content known here keeps its own record and gains the desk verdicts it
+        lacked. Every line is checked before any is taken: ImportRefused names the first bad
+        one, and nothing is imported. Returns how many lines were taken."""
+        checked = [_import_line(text, n) for n, text in enumerate(lines, 1) if text.strip()]
+        for line in checked:
+            self._take(line, source_name)
+        return len(checked)
+
+    def _take(self, line: dict, source_name: str) -> None:
+        sha256 = line["sha256"]
+        with self.store.tx() as s:
+            if s.get(KnownMedia, sha256) is None:
+                known = _add_content(s, sha256, [FrameCode.from_json(c) for c in line["codes"]])
+                known.analysed_at = datetime.fromisoformat(line["analysed_at"]).replace(tzinfo=None)
+                known.verdict, known.likelihood = line["verdict"], float(line["likelihood"])
+                known.provenance = json.dumps(line.get("provenance", []), ensure_ascii=False)
+            had = {
+                (m.verdict, m.note, m.by, m.at)
+                for m in s.scalars(select(DeskVerdictRow).where(DeskVerdictRow.sha256 == sha256))
+            }
+            for mark in line.get("desk_verdicts", []):
+                at = datetime.fromisoformat(mark["at"]).replace(tzinfo=None)
+                if (mark["verdict"], mark.get("note", ""), mark.get("by", ""), at) not in had:
+                    s.add(
+                        DeskVerdictRow(
+                            sha256=sha256,
+                            verdict=mark["verdict"],
+                            note=mark.get("note", ""),
+                            by=mark.get("by", ""),
+                            at=at,
+                        )
+                    )
+            for name in line.get("names") or [source_name]:
+                s.add(Sighting(sha256=sha256, source="import", name=name))
 
     # ------------------------------------------------------------------------------------------
 
@@ -272,15 +344,57 @@ class StoreMemory:
         )
 
 
+class ImportRefused(ValueError):
+    """A line of a fingerprint export that cannot be taken, and why."""
+
+
+def _import_line(text: str, number: int) -> dict:
+    """One export line, checked: the same format and algorithm, well-formed codes and verdicts."""
+    try:
+        line = json.loads(text)
+        if line.get("format") != EXPORT_FORMAT:
+            raise ImportRefused(f"not a {EXPORT_FORMAT} line")
+        if line.get("algorithm") != ALGORITHM:
+            raise ImportRefused(
+                f"fingerprints of {line.get('algorithm')!r}, this Verity's are {ALGORITHM!r}"
+            )
+        if not (isinstance(line["sha256"], str) and len(line["sha256"]) == 64):
+            raise ImportRefused("sha256 is not 64 hexadecimal digits")
+        int(line["sha256"], 16)
+        datetime.fromisoformat(line["analysed_at"])
+        float(line["likelihood"])
+        if not line["codes"] or any(
+            len(bytes.fromhex(c["hash"])) != BITS // 8 or c["region"] not in REGIONS
+            for c in line["codes"]
+        ):
+            raise ImportRefused("a code is not 64 hexadecimal digits of a known region")
+        for mark in line.get("desk_verdicts", []):
+            if mark["verdict"] not in ("fabricated", "authentic"):
+                raise ImportRefused(f"desk verdict {mark['verdict']!r}")
+            datetime.fromisoformat(mark["at"])
+    except ImportRefused as e:
+        raise ImportRefused(f"line {number}: {e}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ImportRefused(f"line {number}: malformed ({type(e).__name__}: {e})") from None
+    return line
+
+
 def codes_of(report: Report) -> list[FrameCode]:
     """The fingerprint the ``fingerprint`` check kept in the Report (none if it did not run)."""
     for e in report.evidence:
         if e.check == "fingerprint" and "fingerprint" in e.details:
-            return [
-                FrameCode(c["t"], c["region"], bytes.fromhex(c["hash"]))
-                for c in e.details["fingerprint"]["codes"]
-            ]
+            return [FrameCode.from_json(c) for c in e.details["fingerprint"]["codes"]]
     return []
+
+
+def _add_content(s: Session, sha256: str, codes: list[FrameCode]) -> KnownMedia:
+    """A new content row and its frame codes; the caller fills in what was found."""
+    known = KnownMedia(sha256=sha256, first_seen_at=now())
+    s.add(known)
+    s.add_all(
+        FrameCodeRow(sha256=sha256, time_s=c.time_s, region=c.region, code=c.code) for c in codes
+    )
+    return known
 
 
 def _array(codes: Iterable[bytes]) -> np.ndarray:

@@ -11,7 +11,7 @@ whoever stores the Report can remember it.
 from datetime import datetime
 
 from .. import fusion
-from ..fingerprint import ALGORITHM, FrameCode, fingerprint
+from ..fingerprint import ALGORITHM, fingerprint
 from ..memory import Recalled
 from ..phrase import Phrase, join, phrase
 from ..registry import Check, Media, Needs, register_check
@@ -24,7 +24,7 @@ class Fingerprint(Check):
 
     def run(self, media: Media) -> Evidence:
         codes = fingerprint(media.frames)
-        kept = {"fingerprint": {"algorithm": ALGORITHM, "codes": [_code(c) for c in codes]}}
+        kept = {"fingerprint": {"algorithm": ALGORITHM, "codes": [c.to_json() for c in codes]}}
         if not codes:
             return self.evidence(
                 "no_fingerprint",
@@ -133,7 +133,3 @@ def _verdict(verdict: str) -> Phrase:
 
 def _when(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _code(c: FrameCode) -> dict:
-    return {"t": c.time_s, "region": c.region, "hash": c.hex}

@@ -191,3 +191,36 @@ def test_the_api_marks_a_verdict_and_lists_the_matches(api, footage):
         "/v1/matches", params={"analysis": first["id"]}, headers=api.key("other")
     )
     assert stranger.status_code == 404
+
+
+def test_an_export_imported_by_another_desk_brings_its_verdicts_and_nothing_half(
+    footage, tmp_path, capsys, monkeypatch
+):
+    run(capsys, "check", str(footage["original"]), "--disable", "visible_watermark")
+    run(capsys, "check", str(footage["different clip"]), "--disable", "visible_watermark")
+    run(capsys, "mark", str(footage["original"]), "fabricated", "--note", "a Sora clip")
+    shared = tmp_path / "shared.jsonl"
+    code, _, err = run(capsys, "hashes", "export", str(shared), "--marked")
+    assert code == 0 and "exported 1 " in err
+    line = json.loads(shared.read_text())
+    assert line["format"] == "verity.hashes.v1" and "names" not in line
+    assert line["desk_verdicts"][0]["note"] == "a Sora clip"
+
+    monkeypatch.setenv("VERITY_DATA_DIR", str(tmp_path / "other-desk"))
+    from detector.settings import get_settings
+    from service.settings import get_service_settings
+
+    get_settings.cache_clear()
+    get_service_settings.cache_clear()
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(shared.read_text() + '{"format": "verity.hashes.v1"}\n')
+    code, _, err = run(capsys, "hashes", "import", str(broken))
+    assert code == 2 and "line 2" in err and "nothing was imported" in err
+    code, out, _ = run(capsys, "check", "--json", str(footage["logo and caption"]))
+    assert fingerprint_json(out)["finding"] == "no_match"  # the bad file left nothing
+    code, out, _ = run(capsys, "hashes", "import", str(shared))
+    assert code == 0 and "imported 1 " in out
+    code, out, _ = run(capsys, "check", "--json", str(footage["logo and caption"]))
+    said = fingerprint_json(out)
+    assert said["finding"] == "desk_verdict" and "a Sora clip" in said["summary"]
+    assert ["import:shared.jsonl"] in [m["names"] for m in said["details"]["matches"]]

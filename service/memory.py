@@ -175,6 +175,16 @@ class StoreMemory:
         codes = [FrameCode(t, region, code) for t, region, code in rows]
         return [m for m in self.recall(codes, sha256) if m.sha256 != sha256]
 
+    def desk_verdicts(self, sha256: str) -> list[DeskVerdict]:
+        """What journalists marked this content, oldest first."""
+        with self.store.tx() as s:
+            rows = s.scalars(
+                select(DeskVerdictRow)
+                .where(DeskVerdictRow.sha256 == sha256)
+                .order_by(DeskVerdictRow.id)
+            ).all()
+        return [DeskVerdict(verdict=v.verdict, note=v.note, by=v.by, at=v.at) for v in rows]
+
     def known(self, sha256: str) -> bool:
         with self.store.tx() as s:
             return s.get(KnownMedia, sha256) is not None
@@ -324,9 +334,6 @@ class StoreMemory:
             names = s.scalars(
                 select(Sighting.name).where(Sighting.sha256 == sha256).order_by(Sighting.id)
             ).all()
-            verdicts = s.scalars(
-                select(DeskVerdictRow).where(DeskVerdictRow.sha256 == sha256)
-            ).all()
         return Recalled(
             sha256=sha256,
             analysed_at=known.analysed_at,
@@ -338,9 +345,7 @@ class StoreMemory:
             frames_matched=matched,
             frames=frames,
             provenance=json.loads(known.provenance),
-            desk_verdicts=[
-                DeskVerdict(verdict=v.verdict, note=v.note, by=v.by, at=v.at) for v in verdicts
-            ],
+            desk_verdicts=self.desk_verdicts(sha256),
         )
 
 

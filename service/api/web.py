@@ -5,7 +5,7 @@ result; the bookmarklet and the check page it opens. Server-rendered, with one s
 import json
 import re
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ..html_report import environment, report_context, thumbnails_from_json
 from ..i18n import N_, Words
 from ..keys import authenticate
+from ..memory import StoreMemory
 from ..present import percent, verdict_words
 from ..sessions import COOKIE, LIFETIME_S, sign
 from .analyses import view
@@ -158,7 +159,29 @@ async def result(analysis_id: str, request: Request, svc: ServicesDep) -> HTMLRe
         analysis = await run_in_threadpool(svc.store.analysis, job.sha256, job.pipeline)
         pictures = thumbnails_from_json(analysis.pictures if analysis else None)
         context = report_context(shown.report, words, pictures)
+        memory = StoreMemory.of(svc.store)
+        context["desk_verdicts"] = await run_in_threadpool(memory.desk_verdicts, job.sha256)
     return render_page(request, "web/result.html", words=words, key=key, analysis=shown, **context)
+
+
+@router.post("/analyses/{analysis_id}/verdict")
+async def mark(
+    analysis_id: str,
+    request: Request,
+    svc: ServicesDep,
+    verdict: Annotated[Literal["fabricated", "authentic"], Form()],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The result page's buttons: the desk's verdict on this content, then back to the page."""
+    if not same_origin(request):
+        raise HTTPException(403, "mark a verdict from Verity's own page")
+    job = await _signed_in_job(request, svc, analysis_id)
+    memory = StoreMemory.of(svc.store)
+    if not await run_in_threadpool(memory.known, job.sha256):
+        raise HTTPException(409, "mark it once the analysis is done")
+    key = await session_key(request, svc)
+    await run_in_threadpool(memory.mark, job.sha256, verdict, note.strip(), key.name)
+    return RedirectResponse(f"/analyses/{analysis_id}", status_code=303)
 
 
 @router.get("/bookmarklet")

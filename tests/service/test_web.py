@@ -182,3 +182,25 @@ def test_the_printable_report_takes_the_language_asked_for(api, clip):
     assert "证据" in by_header.text
     en = api.client.get(f"/v1/analyses/{job['id']}/report", headers=headers)
     assert "Evidence" in en.text
+
+
+def test_the_result_page_marks_the_desks_verdict_from_verity_s_own_page(api, clip):
+    _sign_in(api)
+    with open(clip("a.mp4"), "rb") as f:
+        job = api.client.post("/v1/analyses", files={"file": ("a.mp4", f)}, headers=ORIGIN).json()
+    page = f"/analyses/{job['id']}"
+    verdict = {"verdict": "authentic", "note": "<b>our own</b> stringer"}
+    early = api.client.post(f"{page}/verdict", data=verdict, headers=ORIGIN)
+    assert early.status_code == 409  # nothing to mark before the analysis is done
+    api.run(job["id"])
+    assert "No journalist has marked this content yet" in api.client.get(page).text
+    forged = api.client.post(f"{page}/verdict", data=verdict)
+    assert forged.status_code == 403  # no Origin: not from Verity's own page
+    marked = api.client.post(f"{page}/verdict", data=verdict, headers=ORIGIN)
+    assert marked.status_code == 200 and marked.url.path == page  # followed the redirect
+    assert "Confirmed authentic · desk" in marked.text
+    assert "&lt;b&gt;our own&lt;/b&gt; stringer" in marked.text
+    assert (
+        api.client.post(f"{page}/verdict", data={"verdict": "maybe"}, headers=ORIGIN).status_code
+        == 422
+    )

@@ -45,6 +45,9 @@ class ManifestSummary:
     source_types: list[str]
     actions: list[dict[str, Any]]
     signer: dict[str, Any]
+    # c2pa.soft-binding assertions: a watermark or fingerprint through which a repository can
+    # give this manifest back to a copy that lost it (the algorithm, and how many values)
+    soft_bindings: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -163,8 +166,17 @@ def _chain(active: dict[str, Any], manifests: dict[str, Any]) -> list[ManifestSu
 
 
 def _summary(manifest: dict[str, Any]) -> ManifestSummary:
-    actions = []
+    actions, soft_bindings = [], []
     for assertion in manifest.get("assertions", []):
+        if assertion.get("label", "").startswith("c2pa.soft-binding"):
+            data = assertion.get("data", {})
+            blocks = data.get("blocks", [])
+            soft_bindings.append(
+                {
+                    "alg": str(data.get("alg", "")),
+                    "values": len(blocks) if isinstance(blocks, list) else 0,
+                }
+            )
         if assertion.get("label", "").startswith("c2pa.actions"):
             for action in assertion.get("data", {}).get("actions", []):
                 agent = action.get("softwareAgent")
@@ -183,6 +195,7 @@ def _summary(manifest: dict[str, Any]) -> ManifestSummary:
         source_types=[a["digital_source_type"] for a in actions if a["digital_source_type"]],
         actions=actions,
         signer=manifest.get("signature_info", {}),
+        soft_bindings=soft_bindings,
     )
 
 

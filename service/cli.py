@@ -277,7 +277,7 @@ def _check_one(path: Path, settings, args, out: Console, err: Console, memory) -
             out.print(f"HTML report: {target}", style="dim")
     if memory is not None:
         link = str(args.html.resolve()) if args.html and len(args.files) == 1 else None
-        memory.remember(report, "check", str(path.resolve()), link)
+        memory.remember(report, "check", str(path.resolve()), link, media=path)
     return EXIT_OK
 
 
@@ -349,7 +349,7 @@ def _mark(args: argparse.Namespace) -> int:
         except detector.VerityError as e:
             print(f"verity: {args.file}: {e}", file=sys.stderr)
             return exit_code_for(e)
-        memory.remember(report, "check", str(args.file.resolve()))
+        memory.remember(report, "check", str(args.file.resolve()), media=args.file)
     memory.mark(sha256, args.verdict, args.note, args.by)
     print(f"{args.file}: marked {args.verdict} (sha256 {sha256[:12]})")
     return EXIT_OK

@@ -74,6 +74,25 @@ class Sink:
         self.path.unlink(missing_ok=True)
 
 
+async def receive_body(request: Request, tmp_dir: Path, max_bytes: int, filename: str) -> Received:
+    """Stream a request's whole body (the file itself, as the soft-binding API sends it) to
+    disk without holding it in memory."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise Rejected(413, f"the file is larger than the limit of {max_bytes} bytes")
+    sink = Sink(tmp_dir, max_bytes)
+    try:
+        async for chunk in request.stream():
+            sink.write(chunk)
+        return sink.finish(filename)
+    except Rejected:
+        sink.discard()
+        raise
+    except Exception as e:  # a client that went away: keep nothing
+        sink.discard()
+        raise Rejected(422, f"the body could not be read: {type(e).__name__}") from e
+
+
 async def receive_upload(request: Request, tmp_dir: Path, max_bytes: int) -> Received:
     """Stream the ``file`` field of a multipart body to disk without holding it in memory."""
     declared = request.headers.get("content-length")

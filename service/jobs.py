@@ -130,6 +130,7 @@ def _analyse_beating(job, task_id, store, blobs, settings, progress) -> Outcome:
             report, stills = analyze_keeping_stills(
                 path, settings, progress, sha256=job.sha256, memory=memory
             )
+            memory.keep_manifest(report, path)  # while the media is at hand
             pictures = key_frame_pictures(stills)
     except MediaError as e:
         store.finish(job.sha256, job.pipeline, task_id, error=str(e))

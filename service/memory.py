@@ -17,17 +17,28 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+import c2pa
 import faiss
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from detector import fusion
+from detector.checks.c2pa import embedded_manifest_bytes, manifest_store
 from detector.fingerprint import ALGORITHM, BITS, MATCH_BITS, REGIONS, FrameCode, is_match
 from detector.memory import DeskLabel, DeskVerdict, Recalled
 from detector.report import Report
+from detector.settings import get_settings
 
-from .store import DeskVerdictRow, FrameCodeRow, KnownMedia, Sighting, Store, now
+from .store import (
+    DeskVerdictRow,
+    FrameCodeRow,
+    KnownMedia,
+    ManifestRow,
+    Sighting,
+    Store,
+    now,
+)
 
 SOURCES = ("api", "check", "scan", "import")
 EXPORT_FORMAT = "verity.hashes.v1"
@@ -191,9 +202,17 @@ class StoreMemory:
 
     # what fills it ------------------------------------------------------------------------
 
-    def remember(self, report: Report, source: str, name: str, link: str | None = None) -> None:
-        """Keep an analysis: its content's verdict and own provenance, where it was seen, and
-        (the first time) its frame codes."""
+    def remember(
+        self,
+        report: Report,
+        source: str,
+        name: str,
+        link: str | None = None,
+        media: Path | None = None,
+    ) -> None:
+        """Keep an analysis: its content's verdict and own provenance, where it was seen,
+        (the first time) its frame codes, and, from the ``media`` file when given, the C2PA
+        manifest store it carried."""
         if source not in SOURCES:
             raise ValueError(f"unknown source {source!r}")
         sha256 = report.media.sha256
@@ -212,6 +231,55 @@ class StoreMemory:
             known.provenance = json.dumps(provenance, ensure_ascii=False)
             known.link = link or known.link
             s.add(Sighting(sha256=sha256, source=source, name=name))
+        if media is not None:
+            self.keep_manifest(report, media)
+
+    def keep_manifest(self, report: Report, media: Path) -> None:
+        """The manifest store the c2pa check found, for the soft-binding API to hand out."""
+        found = next((e for e in report.evidence if e.check == "c2pa"), None)
+        manifest_id = found.details.get("manifest_id") if found else None
+        if not manifest_id:
+            return
+        with self.store.tx() as s:
+            if s.get(ManifestRow, manifest_id) is not None:
+                return
+        try:
+            store_json = manifest_store(media, get_settings())
+            embedded = embedded_manifest_bytes(media)
+        except (c2pa.C2paError, OSError):
+            return  # read moments ago by the check; gone or changed since: nothing to keep
+        if store_json is None:
+            return
+        with self.store.tx() as s:
+            if s.get(ManifestRow, manifest_id) is None:
+                s.add(
+                    ManifestRow(
+                        manifest_id=manifest_id,
+                        sha256=report.media.sha256,
+                        store_json=store_json,
+                        embedded=embedded,
+                    )
+                )
+
+    def manifest(self, manifest_id: str) -> ManifestRow | None:
+        with self.store.tx() as s:
+            return s.get(ManifestRow, manifest_id)
+
+    def manifests_of(self, hashes: Iterable[str]) -> dict[str, list[str]]:
+        """The manifest ids kept for each content."""
+        wanted = set(hashes)
+        if not wanted:
+            return {}
+        with self.store.tx() as s:
+            rows = s.execute(
+                select(ManifestRow.sha256, ManifestRow.manifest_id).where(
+                    ManifestRow.sha256.in_(wanted)
+                )
+            ).all()
+        found: dict[str, list[str]] = defaultdict(list)
+        for sha256, manifest_id in rows:
+            found[sha256].append(manifest_id)
+        return dict(found)
 
     def mark(self, sha256: str, verdict: DeskLabel, note: str = "", by: str = "") -> DeskVerdict:
         """A journalist's verdict on content Verity has analysed (KeyError if it has not)."""

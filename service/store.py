@@ -137,6 +137,17 @@ class DeskVerdictRow(Base):
     at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
 
+class ManifestRow(Base):
+    """A C2PA manifest store seen in analysed content, by its active manifest's label."""
+
+    __tablename__ = "manifests"
+    manifest_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    store_json: Mapped[str] = mapped_column(Text)  # c2pa-python's reading of it
+    embedded: Mapped[bytes | None] = mapped_column(LargeBinary)  # JUMBF, where the file had it
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
 @dataclass(frozen=True)
 class Claim:
     """What a worker learned when it tried to claim an analysis."""

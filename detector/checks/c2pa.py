@@ -15,10 +15,12 @@ from ..phrase import Phrase, phrase
 from ..provenance import Credential, Finding, Provenance, read_store
 from ..registry import Check, Media, Needs, register_check
 from ..report import Evidence
+from ..settings import Settings
 from ..trust import anchor_files, c2pa_settings
 
 C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")  # the manifest box in ISO BMFF
 SCAN_BYTES = 8 * 1024 * 1024  # other formats keep the manifest near the start or the end
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024  # a manifest store this large is not kept
 MARKERS = (b"jumb", b"c2pa", b"C2PA", b"provenance")  # JUMBF, C2PA labels, XMP remote references
 
 CREDENTIAL_WORDS = {
@@ -52,14 +54,8 @@ class C2paCheck(Check):
 
     def inspect(self, path: Path) -> Evidence:
         """The C2PA evidence for any file c2pa reads, video or still."""
-        if not may_hold_manifest(path):
-            return self._absent()
-        context = c2pa.Context.from_dict(c2pa_settings(self.settings))
         try:
-            with c2pa.Reader(str(path), context=context) as reader:
-                store = json.loads(reader.json())
-        except c2pa.C2paError.ManifestNotFound:
-            return self._absent()
+            store = manifest_store(path, self.settings)
         except c2pa.C2paError as e:
             return self.evidence(
                 Finding.UNREADABLE,
@@ -69,7 +65,9 @@ class C2paCheck(Check):
                 ),
                 details={"error": str(e)[:500]},
             )
-        return self._evidence(read_store(store))
+        if store is None:
+            return self._absent()
+        return self._evidence(read_store(json.loads(store)))
 
     def _absent(self) -> Evidence:
         return self.evidence(
@@ -144,6 +142,53 @@ class C2paCheck(Check):
             details=_details(prov, [p.name for p in anchor_files(self.settings)]),
             generators=_attribution(prov) if prov.finding is Finding.AI_DECLARED else {},
         )
+
+
+def manifest_store(path: Path, settings: Settings) -> str | None:
+    """The file's C2PA manifest store as c2pa-python's JSON, None if it holds none; raises
+    c2pa.C2paError when there is one it cannot read. Remote manifests are never fetched."""
+    if not may_hold_manifest(path):
+        return None
+    context = c2pa.Context.from_dict(c2pa_settings(settings))
+    try:
+        with c2pa.Reader(str(path), context=context) as reader:
+            return reader.json()
+    except c2pa.C2paError.ManifestNotFound:
+        return None
+
+
+def embedded_manifest_bytes(path: Path) -> bytes | None:
+    """The manifest store as it is embedded (JUMBF, served as application/c2pa) in an ISO BMFF
+    file (MP4, MOV): the payload of its top-level C2PA ``uuid`` box; None elsewhere."""
+    with open(path, "rb") as f:
+        size = f.seek(0, 2)
+        offset = 0
+        while offset + 8 <= size:
+            f.seek(offset)
+            header = f.read(16)
+            box_size, box_type, start = int.from_bytes(header[:4], "big"), header[4:8], 8
+            if box_size == 1:
+                box_size, start = int.from_bytes(header[8:16], "big"), 16
+            elif box_size == 0:
+                box_size = size - offset
+            if box_size < start:
+                return None
+            if box_type == b"uuid":
+                f.seek(offset + start)
+                body = f.read(min(box_size - start, MAX_MANIFEST_BYTES))
+                if body[:16] == C2PA_UUID:
+                    return _manifest_payload(body[16:])
+            offset += box_size
+    return None
+
+
+def _manifest_payload(body: bytes) -> bytes | None:
+    """A C2PA box after its UUID: version and flags (4 bytes), a purpose ending in a zero byte,
+    for a "manifest" an 8-byte offset, then the manifest store."""
+    end = body.find(b"\0", 4)
+    if end < 0 or body[4:end] != b"manifest":
+        return None
+    return body[end + 1 + 8 :] or None
 
 
 def may_hold_manifest(path: Path) -> bool:
@@ -238,6 +283,7 @@ def _details(prov: Provenance, trust_files: list[str]) -> dict:
     signer = prov.active.signer
     trusted_by = [c["explanation"] for c in prov.codes if c["code"] == "signingCredential.trusted"]
     return {
+        "manifest_id": prov.active.label,
         "claim_generator": prov.active.claim_generator,
         "signer": {
             "issuer": signer.get("issuer"),
@@ -256,6 +302,9 @@ def _details(prov: Provenance, trust_files: list[str]) -> dict:
                 "signer": str(_signer_words(m.signer)),
             }
             for m in prov.chain[1:]
+        ],
+        "soft_bindings": [
+            {"manifest": m.label, **binding} for m in prov.chain for binding in m.soft_bindings
         ],
         "validation_codes": prov.codes,
         "trust": {"configured": trust_files, "matched": trusted_by},

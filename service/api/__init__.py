@@ -24,7 +24,7 @@ from ..sessions import load_secret
 from ..settings import ServiceSettings, get_service_settings
 from ..store import Store
 from ..tasks import make_celery
-from . import analyses, ops, web
+from . import analyses, ops, softbinding, web
 from .deps import Services
 
 
@@ -67,6 +67,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.add_exception_handler(405, _method_not_allowed)
     app.include_router(analyses.router)
     app.include_router(analyses.matches_router)
+    app.include_router(softbinding.router)
     app.include_router(ops.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(packages=[("service", "static")]), name="static")

@@ -23,10 +23,10 @@ from .models import (
     AnalysisList,
     AnalysisOut,
     MatchList,
-    Problem,
     UrlSubmission,
     VerdictIn,
     VerdictOut,
+    problem,
 )
 
 router = APIRouter(prefix="/v1/analyses", tags=["analyses"])
@@ -50,17 +50,9 @@ _SUBMIT_BODY = {
 }
 
 
-def _problem(description: str) -> dict:
-    """An error response documented as JSON, whatever the route's own media type."""
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": Problem.model_json_schema()}},
-    }
-
-
 _ERRORS = {
-    401: _problem("missing, unknown or revoked API key"),
-    404: _problem("no such analysis for this key"),
+    401: problem("missing, unknown or revoked API key"),
+    404: problem("no such analysis for this key"),
 }
 
 
@@ -71,11 +63,11 @@ _ERRORS = {
     openapi_extra=_SUBMIT_BODY,
     responses={
         **_ERRORS,
-        413: _problem("the file is over the size limit"),
-        415: _problem("not a video"),
-        422: _problem("a malformed request or a refused URL"),
-        429: _problem("too many submissions; see Retry-After"),
-        503: _problem("the queue cannot be reached"),
+        413: problem("the file is over the size limit"),
+        415: problem("not a video"),
+        422: problem("a malformed request or a refused URL"),
+        429: problem("too many submissions; see Retry-After"),
+        503: problem("the queue cannot be reached"),
     },
 )
 async def submit(request: Request, key: KeyDep, svc: ServicesDep) -> AnalysisOut:
@@ -98,7 +90,7 @@ async def submit(request: Request, key: KeyDep, svc: ServicesDep) -> AnalysisOut
         source_url = submission.url
     else:
         raise Rejected(415, "send multipart/form-data with a 'file' field, or JSON with a 'url'")
-    job = await run_in_threadpool(_queue, svc, key, received, source_url)
+    job = await run_in_threadpool(queue_job, svc, key, received, source_url)
     return await run_in_threadpool(view, svc, job)
 
 
@@ -124,7 +116,7 @@ async def status(analysis_id: str, key: KeyDep, svc: ServicesDep) -> AnalysisOut
 @router.get(
     "/{analysis_id}/report",
     response_class=HTMLResponse,
-    responses={**_ERRORS, 409: _problem("not done yet")},
+    responses={**_ERRORS, 409: problem("not done yet")},
 )
 async def report_page(
     analysis_id: str,
@@ -150,7 +142,7 @@ async def report_page(
     "/{analysis_id}/verdict",
     status_code=201,
     response_model=VerdictOut,
-    responses={**_ERRORS, 409: _problem("not done yet")},
+    responses={**_ERRORS, 409: problem("not done yet")},
 )
 async def mark(analysis_id: str, body: VerdictIn, key: KeyDep, svc: ServicesDep) -> VerdictOut:
     """Record the desk's verdict on this analysis's content, confirmed fabricated or authentic;
@@ -209,7 +201,7 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment else None
 
 
-def _queue(svc: Services, key: ApiKey, received: Received, source_url: str | None) -> Job:
+def queue_job(svc: Services, key: ApiKey, received: Received, source_url: str | None) -> Job:
     """Store the media and the job, then send the task. A job whose bytes were analysed
     before is done at once and keeps no media."""
     stored = svc.store.analysis(received.sha256, svc.pipeline)

@@ -50,3 +50,11 @@ class VerdictOut(DeskVerdict):
 class MatchList(BaseModel):
     sha256: str = Field(description="the content the matches are of")
     matches: list[Recalled]
+
+
+def problem(description: str) -> dict:
+    """An error response documented as JSON, whatever the route's own media type."""
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": Problem.model_json_schema()}},
+    }

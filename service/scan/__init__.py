@@ -144,7 +144,9 @@ def _run(
         state.record(entry.path, entry.size, entry.mtime_ns, status, **fields)
         if memory is not None and fields.get("report_json"):
             report = Report.model_validate_json(fields["report_json"])
-            memory.remember(report, "scan", entry.path, link=f"{out}/{report_page(report)}")
+            local = None if entry.remote else Path(entry.path)  # an S3 copy is gone by now
+            link = f"{out}/{report_page(report)}"
+            memory.remember(report, "scan", entry.path, link=link, media=local)
         counts[status] += 1
         if sum(counts.values()) == 1:
             pause_here("work")

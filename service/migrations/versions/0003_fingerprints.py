@@ -1,5 +1,5 @@
-"""The memory of earlier analyses: the content seen, where, its frame fingerprints, and what
-journalists marked it.
+"""The memory of earlier analyses: the content seen, where, its frame fingerprints, what
+journalists marked it, and the C2PA manifests it carried (served by the soft-binding API).
 
 Revision ID: 0003
 """
@@ -49,8 +49,16 @@ def upgrade() -> None:
         sa.Column("by", sa.String(200), nullable=False),
         sa.Column("at", sa.DateTime, nullable=False),
     )
+    op.create_table(
+        "manifests",
+        sa.Column("manifest_id", sa.String(255), primary_key=True),
+        sa.Column("sha256", sa.String(64), nullable=False, index=True),
+        sa.Column("store_json", sa.Text, nullable=False),
+        sa.Column("embedded", sa.LargeBinary),
+        sa.Column("first_seen_at", sa.DateTime, nullable=False),
+    )
 
 
 def downgrade() -> None:
-    for table in ("desk_verdicts", "frame_codes", "sightings", "known_media"):
+    for table in ("manifests", "desk_verdicts", "frame_codes", "sightings", "known_media"):
         op.drop_table(table)

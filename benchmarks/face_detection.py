@@ -77,7 +77,8 @@ def main() -> int:
     short = DEFAULT_FACE_DETECTOR.with_name("blazeface-short-range.onnx")
     if short.exists():
         detectors["BlazeFace short range"] = FaceDetector(short, threads=1)
-    detectors["OpenCV Haar cascade"] = haar()
+    if hasattr(cv2, "CascadeClassifier"):  # OpenCV 5 moved it out of the main modules
+        detectors["OpenCV Haar cascade"] = haar()
     clips = face_clips(args.sources)
     if not clips:
         print("no face clips: stage the sources or provide the shared data")

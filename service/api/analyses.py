@@ -142,7 +142,7 @@ async def report_page(
     "/{analysis_id}/verdict",
     status_code=201,
     response_model=VerdictOut,
-    responses={**_ERRORS, 409: problem("not done yet")},
+    responses={**_ERRORS, 400: problem("a body that is not JSON"), 409: problem("not done yet")},
 )
 async def mark(analysis_id: str, body: VerdictIn, key: KeyDep, svc: ServicesDep) -> VerdictOut:
     """Record the desk's verdict on this analysis's content, confirmed fabricated or authentic;

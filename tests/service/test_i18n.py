@@ -176,7 +176,7 @@ def test_the_classifier_names_the_generator_it_is_most_like_as_people_say_it(ful
     known = generators()
     assert classifier.generators and set(classifier.generators) <= set(known)
     top = max(classifier.generators, key=classifier.generators.get)
-    assert f"most like {known[top].name}." in classifier.summary
+    assert f"most like {known[top].name};" in classifier.summary
 
 
 @needs_font

@@ -93,9 +93,12 @@ class Classifier(Check):
                 "its score weighs {ratio:.1f}:1 {direction}. {weight}",
                 model=f"{card.name} {card.version}",
                 windows=len(windows),
-                look=phrase("generated-looking, above the level 5 % of real clips reach")
+                look=phrase(
+                    "generated-looking, above the level {share:.0%} of real clips reach",
+                    share=0.05,
+                )
                 if flagged
-                else phrase("below the level 5 % of real clips reach"),
+                else phrase("below the level {share:.0%} of real clips reach", share=0.05),
                 like=phrase(", most like {name}", name=_name(top)) if top and flagged else "",
                 ratio=float(np.exp(abs(log_lr))),
                 direction=phrase("towards fabrication")

@@ -58,6 +58,12 @@ class Fingerprint(Check):
         if strongest:
             details["recovered"] = strongest
         seen = _seen(matches)
+        if recovered:
+            seen = phrase(
+                "{seen} That copy carried: {what} (recovered: this copy may have lost it).",
+                seen=seen,
+                what=join([_provenance_phrase(p) for p in recovered]),
+            )
         if desk:
             latest = max(desk, key=lambda v: v.at)
             agreed = all(v.verdict == latest.verdict for v in desk)
@@ -76,16 +82,7 @@ class Fingerprint(Check):
                 )
             return self.evidence("desk_verdict", said, log_lr + recovered_log_lr, details=details)
         if recovered:
-            return self.evidence(
-                "recovered_provenance",
-                phrase(
-                    "{seen} That copy carried: {what} (recovered: this copy may have lost it).",
-                    seen=seen,
-                    what=join([_provenance_phrase(p) for p in recovered]),
-                ),
-                recovered_log_lr,
-                details=details,
-            )
+            return self.evidence("recovered_provenance", seen, recovered_log_lr, details=details)
         return self.evidence("seen_before", seen, details=details)
 
 

@@ -150,6 +150,14 @@ def test_a_desk_verdict_weighs_as_a_strong_human_statement(clip):
     assert report.verdict == "no_evidence_of_fabrication"
 
 
+def test_a_desk_verdict_and_recovered_provenance_are_both_said_and_weighed(clip):
+    said = DeskVerdict(verdict="fabricated", note="", by="desk", at=NOW)
+    _, found = fingerprint_of(clip, FakeMemory(recalled(desk_verdicts=[said], provenance=[SIGNED])))
+    assert found.finding == "desk_verdict"
+    assert "OpenAI" in found.summary and "confirmed fabricated" in found.summary
+    assert found.log_lr == pytest.approx(fusion.DESK_VERDICT_LOG_LR + fusion.RECOVERED_CAP)
+
+
 def test_desks_that_disagree_count_for_nothing(clip):
     marks = [
         DeskVerdict(verdict="authentic", at=NOW),

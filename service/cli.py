@@ -287,9 +287,12 @@ def _hashes_export(args: argparse.Namespace) -> int:
         count = sum(print(line) is None for line in lines)
     else:
         partial = args.file.with_name(f".{args.file.name}.partial")
-        with partial.open("w", encoding="utf-8") as out:
-            count = sum(out.write(line + "\n") > 0 for line in lines)
-        partial.replace(args.file)  # a stopped export leaves no half file behind
+        try:
+            with partial.open("w", encoding="utf-8") as out:
+                count = sum(out.write(line + "\n") > 0 for line in lines)
+            partial.replace(args.file)
+        finally:
+            partial.unlink(missing_ok=True)  # a stopped export leaves no half file behind
     print(f"exported {count} fingerprinted items", file=sys.stderr)
     return EXIT_OK
 
@@ -319,7 +322,13 @@ def _match(args: argparse.Namespace) -> int:
     except detector.VerityError as e:
         print(f"verity: {args.file}: {e}", file=sys.stderr)
         return exit_code_for(e)
-    found = next(e for e in report.evidence if e.check == "fingerprint")
+    found = next((e for e in report.evidence if e.check == "fingerprint"), None)
+    if found is None:
+        print(
+            "verity: the fingerprint check is switched off (VERITY_DISABLED_CHECKS)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     matches = found.details.get("matches", [])
     if args.json:
         print(json.dumps({"sha256": report.media.sha256, "matches": matches}, ensure_ascii=False))

@@ -233,3 +233,12 @@ def test_an_export_imported_by_another_desk_brings_its_verdicts_and_nothing_half
     said = fingerprint_json(out)
     assert said["finding"] == "desk_verdict" and "a Sora clip" in said["summary"]
     assert ["import:shared.jsonl"] in [m["names"] for m in said["details"]["matches"]]
+
+
+def test_match_says_so_when_the_fingerprint_check_is_switched_off(footage, capsys, monkeypatch):
+    monkeypatch.setenv("VERITY_DISABLED_CHECKS", '["fingerprint", "classifier"]')
+    from detector.settings import get_settings
+
+    get_settings.cache_clear()
+    code, _, err = run(capsys, "match", str(footage["original"]))
+    assert code == 2 and "fingerprint check is switched off" in err

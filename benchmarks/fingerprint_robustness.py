@@ -11,10 +11,14 @@ frame plan), and the fingerprint decides (``detector.fingerprint``: pHash per re
 ordered pair of different clips (originals, and each copy against the other originals), how
 many matched, with the one-sided 84 % Poisson bound of that rate.
 
+``--pairs`` looks every shared clip (and every staged one, ``--sources``) up among all the
+others instead, as the memory would, and lists the pairs of distinct clips that match.
+
 With ``pdqhash`` installed (``pip install pdqhash``: it builds from source), Meta's PDQ is
 measured the same way beside pHash, on the same regions, at its customary 31 bits.
 
 Run: .venv/bin/python benchmarks/fingerprint_robustness.py [--clips 32] [--seconds 20]
+     .venv/bin/python benchmarks/fingerprint_robustness.py --pairs [--sources STAGED/manifest.jsonl]
 """
 
 import argparse
@@ -212,13 +216,60 @@ def drawn(folder: Path, count: int) -> list[Path]:
     return [write(folder / f"scene{i}.mp4", scene(100 + i, seconds=12)) for i in range(count)]
 
 
+def every_clip(sources: Path | None) -> list[Path]:
+    """Every shared clip, and every staged one when a staged manifest is given."""
+    paths = []
+    for manifest in (SHARED / "manifest.jsonl", sources):
+        if manifest and manifest.exists():
+            paths += [manifest.parent / json.loads(line)["path"] for line in manifest.open()]
+    return paths
+
+
+def false_matches(paths: list[Path], settings, spec) -> None:
+    """Every clip looked up among all the others, as the memory does (service.memory's index
+    and rule): the pairs of distinct clips that match, listed by name."""
+    from service.memory import CodeIndex
+
+    index, owner, fingerprints = CodeIndex(), [], []
+    for i, path in enumerate(paths):
+        try:
+            frames = decoded_frames(path, settings, spec)
+            codes = fp.distinct(c for f in frames for c in fp.frame_codes(f.rgb, f.time_s))
+        except Exception as e:  # an unreadable clip is left out, and said so
+            print(f"  left out {path.name}: {type(e).__name__}", file=sys.stderr)
+            codes = []
+        fingerprints.append(codes)
+        index.add(list(range(len(owner) + 1, len(owner) + len(codes) + 1)), [c.code for c in codes])
+        owner += [i] * len(codes)
+        if i % 100 == 0:
+            print(f"  fingerprinted {i + 1}/{len(paths)}", file=sys.stderr, flush=True)
+    pairs = set()
+    for i, codes in enumerate(fingerprints):
+        frames: dict[int, set[float]] = {}
+        for q, row, _ in index.within([c.code for c in codes], fp.MATCH_BITS):
+            frames.setdefault(owner[row - 1], set()).add(codes[q].time_s)
+        times = len({c.time_s for c in codes})
+        pairs |= {(i, j) for j, hit in frames.items() if j != i and fp.is_match(len(hit), times)}
+    total = len(paths) * (len(paths) - 1)
+    print(f"\nall ordered pairs of {len(paths)} distinct clips: {len(pairs)} of {total:,} match")
+    for i, j in sorted(pairs):
+        print(f"  {paths[i].name}  ->  {paths[j].name}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20, help="of each clip, at most")
+    parser.add_argument(
+        "--pairs", action="store_true", help="only the false matches among every clip's pairs"
+    )
+    parser.add_argument("--sources", type=Path, help="with --pairs: a staged manifest too")
     args = parser.parse_args()
     settings = get_settings()
     spec = frame_spec(create_checks(settings), settings)
+    if args.pairs:
+        false_matches(every_clip(args.sources), settings, spec)
+        return 0
     work = Path(tempfile.mkdtemp(prefix="verity-fp-"))
     paths = clips(args.clips) or drawn(work, min(args.clips, 8))
     print(f"{len(paths)} clips ({'shared' if SHARED.exists() else 'drawn'}), work in {work}")

@@ -242,3 +242,33 @@ def test_match_says_so_when_the_fingerprint_check_is_switched_off(footage, capsy
     get_settings.cache_clear()
     code, _, err = run(capsys, "match", str(footage["original"]))
     assert code == 2 and "fingerprint check is switched off" in err
+
+
+def test_a_stripped_copy_of_a_signed_sora_clip_recovers_openais_credentials(
+    memory, shared_clips, tmp_path
+):
+    """The shared Sora clip signed by OpenAI, then a platform's copy made here (cropped 5 % a
+    side, re-encoded, its metadata gone): the copy's Report recovers the signer's declaration
+    and says what the original earned."""
+    from tests.detector.checks.test_c2pa import _shared_trust
+    from tests.h264 import write_h264
+
+    (row,) = [r for r in shared_clips if r["path"].endswith("vg_onions_sora_1_t2v.mp4")]
+    settings = _shared_trust().model_copy(update={"disabled_checks": FAST.disabled_checks})
+    original = analyze(row["file"], settings, memory=memory)
+    signed = next(e for e in original.evidence if e.check == "c2pa")
+    assert signed.finding == "ai_declared" and signed.details["credential"] == "trusted"
+    memory.remember(original, "check", "sora-original.mp4", media=row["file"])
+
+    import av
+
+    with av.open(str(row["file"])) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    copy = write_h264(tmp_path / "copy.mp4", cropped(frames, 0.05), fps=30, crf=28)
+    report = analyze(copy, settings, memory=memory)
+    assert next(e for e in report.evidence if e.check == "c2pa").finding == "absent"
+    found = fingerprint(report)
+    assert found.finding == "recovered_provenance" and found.log_lr > 0
+    assert "OpenAI" in found.summary and "sora-original.mp4" in found.summary
+    assert f"verdict then: {original.verdict.value.replace('_', ' ')}" in found.summary
+    assert report.verdict == "likely_fabricated"  # 100:1 recovered outweighs any classifier

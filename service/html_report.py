@@ -75,6 +75,7 @@ def report_context(report: Report, words: Words, thumbnails: Sequence[Thumbnail]
         "evidence": [
             {
                 "e": e,
+                "details": shown_details(e.details),
                 "name": check_name(e.check, words),
                 "strength": strength(e, words),
                 "summary": summary(e, words),
@@ -95,6 +96,16 @@ def report_context(report: Report, words: Words, thumbnails: Sequence[Thumbnail]
             for t in thumbnails
         ],
     }
+
+
+def shown_details(details: dict) -> dict:
+    """An evidence's details as a page shows them: a fingerprint's codes only counted (they are
+    for machines; the JSON Report keeps them)."""
+    kept = details.get("fingerprint")
+    if not kept:
+        return details
+    counted = {"algorithm": kept.get("algorithm"), "codes": len(kept.get("codes", []))}
+    return {**details, "fingerprint": counted}
 
 
 def picture_frames(stills: list[Frame]) -> list[Frame]:

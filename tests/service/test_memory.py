@@ -272,3 +272,12 @@ def test_a_stripped_copy_of_a_signed_sora_clip_recovers_openais_credentials(
     assert "OpenAI" in found.summary and "sora-original.mp4" in found.summary
     assert f"verdict then: {original.verdict.value.replace('_', ' ')}" in found.summary
     assert report.verdict == "likely_fabricated"  # 100:1 recovered outweighs any classifier
+
+
+def test_a_report_page_counts_the_fingerprints_codes_instead_of_listing_them(footage):
+    from service.html_report import render_html
+
+    report = analyze(footage["original"], FAST)
+    codes = fingerprint(report).details["fingerprint"]["codes"]
+    page = render_html(report)
+    assert codes[0]["hash"] not in page and f'"codes": {len(codes)}' in page

@@ -16,11 +16,37 @@ import boto3
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from service.api import create_app
 from service.jobs import run_job
 from service.keys import create_key
+from service.schema import upgrade
 from service.settings import ServiceSettings
+
+POSTGRES = os.environ.get("VERITY_TEST_POSTGRES_URL")
+
+
+def empty_postgres() -> None:
+    """Drop every table of the test database, Alembic's version table included."""
+    engine = create_engine(POSTGRES)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """A fresh job store at this schema, in SQLite, and in PostgreSQL where .ci/run started one."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
+    elif POSTGRES:
+        url = POSTGRES
+        empty_postgres()
+    else:
+        pytest.skip("VERITY_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    upgrade(url)
+    return url
 
 
 def free_port() -> int:

@@ -13,27 +13,16 @@ from detector.report import Evidence
 from service.cli import main
 from service.memory import CodeIndex, StoreMemory, codes_of
 from service.scan import scan
-from service.schema import upgrade
 from service.store import Store
 from tests.scenes import captioned, cropped, scene, smaller, write
-
-from .test_store import POSTGRES, empty_postgres
 
 FAST = Settings(disabled_checks=["visible_watermark", "invisible_watermark"])
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def memory(request, tmp_path):
+@pytest.fixture
+def memory(store_url, tmp_path):
     """A memory over a fresh store in SQLite, and in PostgreSQL where .ci/run started one."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    elif POSTGRES:
-        url = POSTGRES
-        empty_postgres()
-    else:
-        pytest.skip("VERITY_TEST_POSTGRES_URL is not set (.ci/run sets it)")
-    upgrade(url)
-    store = Store(url)
+    store = Store(store_url)
     yield StoreMemory(store, tmp_path / "fingerprints.faiss")
     store.close()
 

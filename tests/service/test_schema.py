@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from service.schema import BASELINE, SchemaBehind, current, head, require_current, upgrade
 from service.store import Base, Store
 
-from .test_store import POSTGRES, empty_postgres
+from .conftest import POSTGRES, empty_postgres
 
 HERE = Path(__file__).parent
 

@@ -1,41 +1,19 @@
 """The job store's claims: one worker per analysis, and recovery from workers that died."""
 
-import os
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from service.schema import upgrade
 from service.store import DONE, FAILED, QUEUED, RUNNING, Store
 
 SHA, PIPE = "a" * 64, "p1"
 FRESH, STALE = timedelta(seconds=30), timedelta(seconds=-1)
 
 
-POSTGRES = os.environ.get("VERITY_TEST_POSTGRES_URL")
-
-
-def empty_postgres() -> None:
-    """Drop every table of the test database, Alembic's version table included."""
-    engine = create_engine(POSTGRES)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
+@pytest.fixture
+def store(store_url):
     """A fresh store in SQLite, and in PostgreSQL where .ci/run started one."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
-    elif POSTGRES:
-        url = POSTGRES
-        empty_postgres()
-    else:
-        pytest.skip("VERITY_TEST_POSTGRES_URL is not set (.ci/run sets it)")
-    upgrade(url)
-    store = Store(url)
+    store = Store(store_url)
     key = store.create_key("desk", "h" * 64)
     store.new_job = lambda: store.create_job(
         key_id=key.id, sha256=SHA, pipeline=PIPE, size=1, filename="a.mp4", blob="b"

@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from tests.processes import alive
+
 from .conftest import free_port
 from .servers import ApiServer, Cluster, children_of, wait_for
 
@@ -38,14 +40,6 @@ def _held(args: list[str], env: dict[str, str], phase: str) -> subprocess.Popen:
         if f"paused at {phase}" in line:
             return process
     raise AssertionError(f"verity {args[0]} exited with {process.wait()} before {phase}")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def _end(process: subprocess.Popen) -> None:
@@ -86,7 +80,7 @@ def test_serve_stopped_with_its_worker_starting_exits_128_plus_the_signal_and_en
         (worker,) = children_of(process.pid)
         process.send_signal(signum)
         assert process.wait(timeout=HANG_GUARD_S) == 128 + signum
-        assert not _alive(worker)  # serve waited for it: gone before serve exited
+        assert not alive(worker)  # serve waited for it: gone before serve exited
     finally:
         _end(process)
 
@@ -107,7 +101,7 @@ def test_serve_stopped_with_sigterm_exits_143_after_its_worker(serve):
     worker = _worker_of(serve)
     os.kill(serve.pid, signal.SIGTERM)  # serve alone, not its process group
     assert serve.process.wait(timeout=HANG_GUARD_S) == 143
-    assert not _alive(worker)
+    assert not alive(worker)
 
 
 def test_a_worker_whose_serve_was_killed_ends_by_itself(serve):
@@ -115,7 +109,7 @@ def test_a_worker_whose_serve_was_killed_ends_by_itself(serve):
     wait_for(lambda: b" ready." in serve.log_path.read_bytes(), HANG_GUARD_S, "worker ready")
     os.kill(serve.pid, signal.SIGKILL)  # no chance to stop its worker
     serve.process.wait()
-    wait_for(lambda: not _alive(worker), HANG_GUARD_S, "the orphaned worker to end")
+    wait_for(lambda: not alive(worker), HANG_GUARD_S, "the orphaned worker to end")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

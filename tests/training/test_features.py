@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from tests.processes import alive
+
 from .conftest import require_torch
 
 # A stand-in for `verity train`: starts the training worker pool, says its worker's pid, waits.
@@ -20,14 +22,6 @@ time.sleep(120)
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_a_worker_dies_with_its_killed_command():
     require_torch()
@@ -35,16 +29,16 @@ def test_a_worker_dies_with_its_killed_command():
     worker = 0
     try:
         worker = int(parent.stdout.readline())
-        assert _alive(worker)
+        assert alive(worker)
         parent.kill()  # SIGKILL: no cleanup of its own runs
         parent.wait()
         deadline = time.monotonic() + 10
-        while _alive(worker) and time.monotonic() < deadline:
+        while alive(worker) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _alive(worker)
+        assert not alive(worker)
     finally:
         parent.kill()
         parent.wait()
         parent.stdout.close()
-        if worker and _alive(worker):
+        if worker and alive(worker):
             os.kill(worker, signal.SIGKILL)

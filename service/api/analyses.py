@@ -15,7 +15,6 @@ from detector.report import Report
 from ..fetch import fetch_video
 from ..html_report import render_html, thumbnails_from_json
 from ..intake import Received, Rejected, receive_upload
-from ..memory import StoreMemory
 from ..store import DONE, QUEUED, RUNNING, ApiKey, Job
 from ..tasks import TASK
 from .deps import KeyDep, Services, ServicesDep, reader_words
@@ -148,7 +147,7 @@ async def mark(analysis_id: str, body: VerdictIn, key: KeyDep, svc: ServicesDep)
     """Record the desk's verdict on this analysis's content, confirmed fabricated or authentic;
     every later analysis of matching content reports it (the ``fingerprint`` check)."""
     job = await _own_job(svc, analysis_id, key)
-    memory = StoreMemory.of(svc.store)
+    memory = svc.memory
     if not await run_in_threadpool(memory.known, job.sha256):
         raise HTTPException(409, f"the analysis is {job.state}; mark it once it is done")
     said = await run_in_threadpool(memory.mark, job.sha256, body.verdict, body.note, key.name)
@@ -275,5 +274,5 @@ async def matches(
 ) -> MatchList:
     """Every analysed or scanned content whose fingerprint matches this analysis's."""
     job = await _own_job(svc, analysis, key)
-    found = await run_in_threadpool(StoreMemory.of(svc.store).matches_of, job.sha256)
+    found = await run_in_threadpool(svc.memory.matches_of, job.sha256)
     return MatchList(sha256=job.sha256, matches=found)

@@ -13,6 +13,7 @@ from ..blobs import Blobs
 from ..fetch import FetchPolicy
 from ..i18n import UnknownLanguage, Words, language, negotiate
 from ..keys import authenticate
+from ..memory import StoreMemory
 from ..ratelimit import RateLimiter
 from ..sessions import COOKIE, verify
 from ..settings import ServiceSettings
@@ -28,6 +29,11 @@ class Services:
     submissions: RateLimiter
     pipeline: str
     secret: bytes  # signs session cookies
+
+    @property
+    def memory(self) -> StoreMemory:
+        """What this Verity remembers (service.memory), with the index file the workers keep."""
+        return StoreMemory.of(self.store, self.settings.fingerprint_index)
 
     @property
     def fetch_policy(self) -> FetchPolicy:

@@ -21,7 +21,6 @@ from detector.fingerprint import ALGORITHM, BITS, FrameCode
 from detector.memory import Recalled
 
 from ..intake import receive_body
-from ..memory import StoreMemory
 from ..store import FINAL
 from .analyses import queue_job, view
 from .deps import KeyDep, Services, ServicesDep
@@ -81,7 +80,7 @@ async def by_binding(
     """Manifests of content whose fingerprint matches ``value`` (base64 of one or more 32-byte
     frame codes of Verity's fingerprint, each a frame)."""
     codes = _codes(alg, value)
-    found = await run_in_threadpool(StoreMemory.of(svc.store).recall, codes, "")
+    found = await run_in_threadpool(svc.memory.recall, codes, "")
     return await _manifest_matches(request, svc, found, maxResults)
 
 
@@ -95,7 +94,7 @@ async def by_binding_posted(
 ) -> MatchList:
     """As the GET, for a value too long for an address."""
     codes = _codes(query.alg, query.value)
-    found = await run_in_threadpool(StoreMemory.of(svc.store).recall, codes, "")
+    found = await run_in_threadpool(svc.memory.recall, codes, "")
     return await _manifest_matches(request, svc, found, maxResults)
 
 
@@ -169,7 +168,7 @@ async def manifest(
 ) -> Response:
     """The manifest store as the file carried it (application/c2pa, JUMBF) where Verity could
     keep its bytes (MP4, MOV), else as c2pa-python read it (application/json)."""
-    row = await run_in_threadpool(StoreMemory.of(svc.store).manifest, manifestId)
+    row = await run_in_threadpool(svc.memory.manifest, manifestId)
     if row is None:
         raise HTTPException(404, "no such manifest in this repository")
     if row.embedded:
@@ -195,7 +194,7 @@ def _codes(alg: str, value: str) -> list[FrameCode]:
 async def _manifest_matches(
     request: Request, svc: Services, found: list[Recalled], limit: int
 ) -> MatchList:
-    memory = StoreMemory.of(svc.store)
+    memory = svc.memory
     kept = await run_in_threadpool(memory.manifests_of, (m.sha256 for m in found))
     endpoint = str(request.base_url).rstrip("/") + router.prefix
     matches = [

@@ -15,7 +15,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ..html_report import environment, report_context, thumbnails_from_json
 from ..i18n import N_, Words
 from ..keys import authenticate
-from ..memory import StoreMemory
 from ..present import percent, verdict_words
 from ..sessions import COOKIE, LIFETIME_S, sign
 from .analyses import view
@@ -159,8 +158,7 @@ async def result(analysis_id: str, request: Request, svc: ServicesDep) -> HTMLRe
         analysis = await run_in_threadpool(svc.store.analysis, job.sha256, job.pipeline)
         pictures = thumbnails_from_json(analysis.pictures if analysis else None)
         context = report_context(shown.report, words, pictures)
-        memory = StoreMemory.of(svc.store)
-        context["desk_verdicts"] = await run_in_threadpool(memory.desk_verdicts, job.sha256)
+        context["desk_verdicts"] = await run_in_threadpool(svc.memory.desk_verdicts, job.sha256)
     return render_page(request, "web/result.html", words=words, key=key, analysis=shown, **context)
 
 
@@ -176,7 +174,7 @@ async def mark(
     if not same_origin(request):
         raise HTTPException(403, "mark a verdict from Verity's own page")
     job = await _signed_in_job(request, svc, analysis_id)
-    memory = StoreMemory.of(svc.store)
+    memory = svc.memory
     if not await run_in_threadpool(memory.known, job.sha256):
         raise HTTPException(409, "mark it once the analysis is done")
     key = await session_key(request, svc)

@@ -53,13 +53,9 @@ except ImportError:
 def pdq_codes(frames) -> list[fp.FrameCode]:
     codes = []
     for f in frames:
-        grey = fp._without_black_bars(fp._shrunk_grey(f.rgb))
-        height, width = grey.shape
-        for region, (tall, wide, down, across) in fp.REGIONS.items():
-            h, w = round(height * tall), round(width * wide)
-            top, left = round((height - h) * down), round((width - w) * across)
-            part = cv2.cvtColor(grey[top : top + h, left : left + w], cv2.COLOR_GRAY2RGB)
-            bits, quality = pdqhash.compute(np.ascontiguousarray(part))
+        for region, part in fp.regions(fp._without_black_bars(fp._shrunk_grey(f.rgb))):
+            rgb = cv2.cvtColor(np.ascontiguousarray(part), cv2.COLOR_GRAY2RGB)
+            bits, quality = pdqhash.compute(rgb)
             if quality >= 50:
                 packed = np.packbits(bits.astype(np.uint8)).tobytes()
                 codes.append(fp.FrameCode(f.time_s, region, packed))

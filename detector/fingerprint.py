@@ -10,7 +10,7 @@ is left out, and frames whose hashes barely differ from one already kept are kep
 still shot costs one code per region.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -72,15 +72,20 @@ def frame_codes(rgb: np.ndarray, time_s: float) -> list[FrameCode]:
     grey = _without_black_bars(_shrunk_grey(rgb))
     if float(grey.std()) < MIN_CONTRAST:
         return []
-    height, width = grey.shape
     codes = []
-    for region, (tall, wide, down, across) in REGIONS.items():
-        h, w = round(height * tall), round(width * wide)
-        top, left = round((height - h) * down), round((width - w) * across)
-        part = grey[top : top + h, left : left + w]
+    for region, part in regions(grey):
         bits = imagehash.phash(Image.fromarray(part), hash_size=16).hash
         codes.append(FrameCode(round(time_s, 3), region, np.packbits(bits.flatten()).tobytes()))
     return codes
+
+
+def regions(grey: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
+    """Each of ``REGIONS`` cut from a frame, by name."""
+    height, width = grey.shape
+    for region, (tall, wide, down, across) in REGIONS.items():
+        h, w = round(height * tall), round(width * wide)
+        top, left = round((height - h) * down), round((width - w) * across)
+        yield region, grey[top : top + h, left : left + w]
 
 
 def fingerprint(frames: Frames) -> list[FrameCode]:

@@ -190,3 +190,93 @@ def tracks(found: list[tuple[float, list[Face]]], min_overlap: float = OVERLAP) 
                 open_tracks[best].seen.append((time_s, face))
                 taken.add(best)
     return open_tracks
+
+
+# ---- face tubes: what the faces model sees -------------------------------------------------
+#
+# A face followed through a window's frames, cut out square around it, turned so the eyes lie
+# level and scaled so the face fills the same share of every crop: the blending boundary a swap
+# leaves and the mouth a re-dub moves stay at one place in the tube, and the temporal head sees
+# how they change rather than how the head moves.
+
+FACE_MARGIN = 1.5  # the crop's side is this many face sizes: the face's edge, cheeks and hairline
+MIN_FACE = 40  # faces smaller than this (pixels, frame as delivered) are not judged
+MIN_SEEN = 0.5  # a track is judged in a window where it is found in at least this share of frames
+MAX_FACES = 3  # the largest faces of a window that are judged
+
+
+@dataclass(frozen=True)
+class FaceTube:
+    """One face through a window: uint8 [T, size, size, 3] crops and each frame's face."""
+
+    pixels: np.ndarray
+    faces: tuple[Face, ...]
+
+    @property
+    def box(self) -> list[int]:
+        """Where the face lay over the window: [x, y, width, height] in the frame's pixels."""
+        x0 = min(f.box[0] for f in self.faces)
+        y0 = min(f.box[1] for f in self.faces)
+        x1 = max(f.box[2] for f in self.faces)
+        y1 = max(f.box[3] for f in self.faces)
+        return [round(x0), round(y0), round(x1 - x0), round(y1 - y0)]
+
+
+def face_tubes(
+    frames: list[np.ndarray], detector: FaceDetector, size: int, most: int = MAX_FACES, alter=None
+) -> list[FaceTube]:
+    """The faces found through ``frames`` (one window's, RGB), largest first, at most ``most``.
+    ``alter(rgb, face) -> rgb``, when given, changes each frame around its face before the crop
+    is cut (training's self-blending)."""
+    found = [(float(i), detector(rgb)) for i, rgb in enumerate(frames)]
+    chosen = [
+        t for t in tracks(found) if len(t.seen) >= MIN_SEEN * len(frames) and _size(t) >= MIN_FACE
+    ]
+    chosen = sorted(chosen, key=lambda t: -_size(t))[:most]
+    tubes = []
+    for track in chosen:
+        faces = _every_frame(track, len(frames))
+        angle = float(np.median([_eye_angle(f) for f in faces]))
+        scale = size / (FACE_MARGIN * _size(track))
+        centres = _smoothed([((f.box[0] + f.box[2]) / 2, (f.box[1] + f.box[3]) / 2) for f in faces])
+        crops = []
+        for rgb, face, centre in zip(frames, faces, centres, strict=True):
+            if alter is not None:
+                rgb = alter(rgb, face)
+            crops.append(aligned_crop(rgb, centre, angle, scale, size))
+        tubes.append(FaceTube(np.stack(crops), tuple(faces)))
+    return tubes
+
+
+def aligned_crop(rgb: np.ndarray, centre, angle: float, scale: float, size: int) -> np.ndarray:
+    """A ``size`` square about ``centre``, turned by ``angle`` degrees and scaled by ``scale``."""
+    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale)
+    matrix[:, 2] += (size / 2 - centre[0], size / 2 - centre[1])
+    shrink = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.warpAffine(rgb, matrix, (size, size), flags=shrink, borderMode=cv2.BORDER_REFLECT)
+
+
+def _size(track: FaceTrack) -> float:
+    return float(np.median([face.size for _, face in track.seen]))
+
+
+def _every_frame(track: FaceTrack, count: int) -> list[Face]:
+    """The track's face in each of ``count`` frames: where it was missed, the nearest seen."""
+    seen = {round(t): face for t, face in track.seen}
+    times = sorted(seen)
+    return [seen[min(times, key=lambda t: abs(t - i))] for i in range(count)]
+
+
+def _eye_angle(face: Face) -> float:
+    """Degrees the face is tilted (the line from its right eye to its left), 0 when level."""
+    if len(face.keypoints) < 2:
+        return 0.0
+    (rx, ry), (lx, ly) = face.keypoints[0], face.keypoints[1]
+    return float(np.degrees(np.arctan2(ly - ry, lx - rx)))
+
+
+def _smoothed(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Each point the mean of itself and its neighbours: the detector's jitter taken out."""
+    xy = np.asarray(points, np.float32)
+    padded = np.concatenate([xy[:1], xy, xy[-1:]])
+    return [tuple(v) for v in (padded[:-2] + padded[1:-1] + padded[2:]) / 3]

@@ -9,14 +9,18 @@ import pytest
 from detector.errors import ModelError
 from detector.faces import (
     DEFAULT_FACE_DETECTOR,
+    FACE_MARGIN,
+    MIN_FACE,
     Face,
     FaceDetector,
+    _eye_angle,
     anchor_centres,
     decode,
+    face_tubes,
     letterboxed,
     tracks,
 )
-from tests.scenes import scene
+from tests.scenes import scene, talking_face
 
 
 def test_anchors_come_in_the_networks_order():
@@ -97,3 +101,34 @@ def test_a_speakers_face_is_found_and_followed(shared_clips):
     nose, mouth = longest.seen[0][1].keypoints[2], longest.seen[0][1].keypoints[3]
     x0, y0, x1, y1 = longest.seen[0][1].box
     assert x0 < nose[0] < x1 and y0 < nose[1] < mouth[1] < y1  # the mouth below the nose
+
+
+def test_a_drawn_face_is_found_in_every_frame_and_followed_as_one_track():
+    detector = FaceDetector(threads=1)
+    frames = talking_face(seconds=1.0, face=90)[::3]
+    found = [(i / 25, detector(f)) for i, f in enumerate(frames)]
+    assert all(len(faces) == 1 for _, faces in found)
+    (track,) = tracks(found)
+    x0, y0, x1, y1 = track.seen[0][1].box
+    assert x0 < 320 < x1 and y0 < 180 < y1 and 60 < x1 - x0 < 140  # centred, about 90 pixels
+
+
+def test_face_tubes_turn_the_face_upright_and_give_it_one_size():
+    detector = FaceDetector(threads=1)
+    frames = talking_face(seconds=0.64, face=90, tilt=15)[::2]
+    tilted = abs(_eye_angle(detector(frames[0])[0]))
+    (tube,) = face_tubes(frames, detector, 224)
+    assert tube.pixels.shape == (8, 224, 224, 3)
+    upright = [detector(crop)[0] for crop in tube.pixels]
+    assert tilted > 10 and max(abs(_eye_angle(f)) for f in upright) < tilted - 5
+    # the face fills the same share of every crop, the share FACE_MARGIN leaves it
+    assert all(abs(f.size - 224 / FACE_MARGIN) < 0.25 * 224 / FACE_MARGIN for f in upright)
+    x, y, w, h = tube.box  # where the face lay in the frame, over the window
+    assert x < 320 < x + w and y < 180 < y + h
+
+
+def test_a_face_too_small_to_judge_gives_no_tube():
+    detector = FaceDetector(threads=1)
+    frames = talking_face(seconds=0.64, face=MIN_FACE * 0.7, size=(320, 180))[::2]
+    assert detector(frames[0])  # found, but too small
+    assert face_tubes(frames, detector, 224) == []

@@ -73,10 +73,14 @@ class ModelCard(BaseModel):
     height: int = Field(gt=0)
     width: int = Field(gt=0)
     stride: int = Field(1, ge=1, description="take every stride-th decoded frame of a window")
-    crop: Literal["grid"] = Field(
-        "grid", description="crops of height x width at native resolution, on a fixed grid"
+    crop: Literal["grid", "face"] = Field(
+        "grid",
+        description="grid: crops of height x width at native resolution on a fixed grid; "
+        "face: each face found, aligned and scaled to height x width (detector/faces.py)",
     )
-    crops: int = Field(4, ge=1, description="crops per frame; each is a tube through the window")
+    crops: int = Field(
+        4, ge=1, description="crops per frame (grid) or most faces judged (face), each a tube"
+    )
     max_short_side: int = Field(
         1080, gt=0, description="frames with a longer short side are scaled down to it first"
     )

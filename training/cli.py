@@ -39,7 +39,15 @@ def add_commands(commands) -> None:
         help="folds of the cross-validation that calibrates the model (0: none)",
     )  # fmt: skip
     train.add_argument("--size", type=int, help="crop side in native pixels")
-    train.add_argument("--crops", type=int, help="crops per frame")
+    train.add_argument("--crops", type=int, help="crops per frame (face: most faces per window)")
+    train.add_argument(
+        "--crop", choices=["grid", "face"],
+        help="grid: the classifier; face: the faces model, on face rows and real clips showing "
+        "a face, with its own defaults (train.FACE_DEFAULTS)",
+    )  # fmt: skip
+    train.add_argument(
+        "--blends", type=int, metavar="N", help="self-blended copies of each real window (face)"
+    )
     train.add_argument("--epochs", type=int, help="passes over the tubes (head)")
     train.add_argument("--dim", type=int, help="the head's hidden width (0: linear)")
     train.add_argument("--renditions", type=int, help="random re-encodes per window")
@@ -140,13 +148,17 @@ def train_config(args: argparse.Namespace):
     the rest (imports PyTorch)."""
     from dataclasses import fields
 
-    from .train import TrainConfig
+    from .train import FACE_DEFAULTS, TrainConfig
 
     names = {f.name for f in fields(TrainConfig)}
     given = {TRAIN_FLAGS.get(k, k): v for k, v in vars(args).items()}
     given = {k: v for k, v in given.items() if k in names}  # the parser's own entries dropped
+    if getattr(args, "no_eval", False):
+        given["evaluate"] = False
+    if given.get("crop") == "face":
+        given = {**FACE_DEFAULTS, **given}
     given.setdefault("out", Path("runs") / given.get("name", TrainConfig.name))
-    return TrainConfig(evaluate=not getattr(args, "no_eval", False), **given)
+    return TrainConfig(**given)
 
 
 def _train(args: argparse.Namespace) -> int:

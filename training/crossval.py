@@ -138,9 +138,10 @@ def cross_validate(clips: list[Clip], samples: dict, config, log) -> CrossVal:
         train, test = fold_split(clips, fold_list, fold)
         head = _fit(train, samples, config, fit_head)
         for clip in test:
-            if clip.path in samples:
-                for view in VIEWS:
-                    logits[view][clip.path] = head_scores(head, samples[clip.path], view)[0]
+            sample = samples.get(clip.path)
+            for view in VIEWS:  # a face clip's normalised copy may show no face
+                if sample is not None and view in sample.views:
+                    logits[view][clip.path] = head_scores(head, sample, view)[0]
         baseline += ContainerBaseline(settings).fit(train).score(test)
         families = sorted({c.generator for c in test if c.fabricated})
         log(

@@ -15,6 +15,7 @@ REAL = "real"
 # What the classifier learns to tell apart. Other labels (the sources' "deepfake": real footage
 # with a manipulated face) are for the face check, not for a whole-frame classifier.
 CLASSIFIER_LABELS = ("ai", REAL)
+FACE_LABELS = ("ai", "deepfake", REAL)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class Clip:
     source_repo: str = ""  # where the clip was published; one repository's clips may share
     short_side: int = 0  # the frame's shorter side in pixels as listed (0: not listed)
     collection: str = ""  # the folder of the manifest it came from ("clips", "sources", ...)
+    # a face row's: "face_swap", "lip_sync" (label "deepfake"), "reenactment", "talking_head"
+    manipulation: str = ""
 
     @property
     def fabricated(self) -> bool:
@@ -59,6 +62,7 @@ def read_manifest(path: Path) -> list[Clip]:
                 source_repo=row.get("source_repo", ""),
                 short_side=min(row.get("width") or 0, row.get("height") or 0),
                 collection=path.parent.name,
+                manipulation=row.get("manipulation") or "",
             )
         )
     return clips
@@ -69,6 +73,11 @@ def read_manifests(paths: Iterable[Path], labels: Iterable[str] = CLASSIFIER_LAB
     with one of ``labels`` only."""
     wanted = set(labels)
     return [clip for path in paths for clip in read_manifest(path) if clip.label in wanted]
+
+
+def face_clips(clips: Iterable[Clip]) -> list[Clip]:
+    """What the faces model learns from: manipulated faces (face rows) and real footage."""
+    return [clip for clip in clips if clip.manipulation or not clip.fabricated]
 
 
 def write_manifest(clips: Iterable[Clip], path: Path) -> None:

@@ -8,7 +8,13 @@ cross-validating it K times, a matter of seconds. Each clip gets three views:
   the card's grid of crops), so a head scored here is scored as in production;
 - ``normalised``: the same from a format-normalised copy (augment.normalised_frames);
 - ``augmented``: ``renditions`` random platform re-encodes of ``train_windows`` windows (none
-  when ``renditions`` is 0).
+  when ``renditions`` is 0);
+- ``blended`` (face tubes of real clips only): ``blends`` self-blended copies of those windows'
+  faces (self_blend.py), training fakes the face model learns blending boundaries from.
+
+The tubes are the card's grid of crops (``crop`` "grid", the classifier) or the faces found in
+each window (``crop`` "face", the faces model: ``crops`` is then the most faces per window). A
+clip in which no face is found has no face tubes, and is left out of the faces model's data.
 
 Features come from the backbone exported to ONNX and run by ONNX Runtime, as in production.
 A clip's file is written when all its views are done, so an interrupted run resumes where it
@@ -23,20 +29,22 @@ import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from detector import MediaError, Settings
+from detector.faces import FaceDetector, face_tubes
 from detector.model import default_providers, normalise, window_frames, window_tubes
 from detector.settings import die_with_parent
 
 from .augment import normalised_frames, reencode_window, sample_windows, write_clip
 from .data import Clip
 
-VIEWS = ("delivered", "normalised", "augmented")
-REQUIRED_VIEWS = VIEWS[:2]  # with no renditions (TubeSpec.renditions 0) there is no augmented view
+VIEWS = ("delivered", "normalised", "augmented", "blended")
 Progress = Callable[[int, int], None]
+LATER_DEFAULTS = {("crop", "grid"), ("blends", 0)}
 
 
 @dataclass(frozen=True)
@@ -54,17 +62,41 @@ class TubeSpec:
     train_windows: int = 4
     renditions: int = 3
     seed: int = 0
+    crop: str = "grid"  # "grid": the card's grid of crops; "face": the faces found
+    blends: int = 0  # self-blended copies of each training window (face tubes of real clips)
 
     def key(self, clip: Clip, backbone: str) -> str:
-        text = json.dumps([str(clip.path), asdict(self), backbone], sort_keys=True)
+        # fields added since the first caches count only when set, so those caches stay valid
+        spec = {k: v for k, v in asdict(self).items() if (k, v) not in LATER_DEFAULTS}
+        text = json.dumps([str(clip.path), spec, backbone], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def tube_batch(window: list[np.ndarray], spec: TubeSpec, stride: int | None = None) -> np.ndarray:
-    """One window's RGB frames -> the model's input for its tubes, float32 [C, T, 3, H, W]."""
+def tube_batch(
+    window: list[np.ndarray], spec: TubeSpec, stride: int | None = None, blend: int | None = None
+) -> np.ndarray:
+    """One window's RGB frames -> the model's input for its tubes, float32 [C, T, 3, H, W]
+    (C may be 0: a window without a face). ``blend``: the seed of a self-blended copy."""
     taken = window_frames(window, spec.frames, stride or spec.stride)
-    tubes, _ = window_tubes(taken, spec.size, spec.crops, spec.max_short_side)
+    if spec.crop == "grid":
+        tubes, _ = window_tubes(taken, spec.size, spec.crops, spec.max_short_side)
+    else:
+        alter = None if blend is None else _blender(blend)
+        found = face_tubes(taken, _face_detector(), spec.size, spec.crops, alter)
+        tubes = np.stack([t.pixels for t in found]) if found else np.zeros((0, len(taken), 0, 0, 3))
     return normalise(tubes, list(spec.mean), list(spec.std))
+
+
+def _blender(seed: int):
+    """Self-blending with one draw of its changes for every frame of a tube, as a swap is."""
+    from .self_blend import self_blended
+
+    return lambda rgb, face: self_blended(rgb, face, np.random.default_rng(seed)).image
+
+
+@lru_cache(maxsize=1)
+def _face_detector() -> FaceDetector:
+    return FaceDetector(threads=1)
 
 
 def compute(
@@ -105,9 +137,10 @@ def _init_worker() -> None:
 
 
 def _load(path: Path) -> dict[str, np.ndarray] | None:
+    """A clip's views; None when it has no tube as delivered (unreadable, or no face)."""
     with np.load(path) as saved:
-        views = {name: saved[name] for name in saved.files}
-    return views if all(len(views.get(v, ())) for v in REQUIRED_VIEWS) else None
+        views = {name: saved[name] for name in saved.files if len(saved[name])}
+    return views if "delivered" in views else None
 
 
 _SESSIONS: dict[Path, object] = {}
@@ -128,27 +161,36 @@ def _features(batch: np.ndarray, backbone_onnx: Path) -> np.ndarray:
         )
     session = _SESSIONS[backbone_onnx]
     n, t = batch.shape[:2]
+    if n == 0:
+        return np.zeros((0, t, 0), np.float32)
     (out,) = session.run(None, {"images": batch.reshape(n * t, *batch.shape[2:])})
     return out.reshape(n, t, -1)
 
 
-def _view(windows: list[list[np.ndarray]], spec: TubeSpec, onnx: Path, strides: list[int]):
-    out = [_features(tube_batch(w, spec, s), onnx) for w, s in zip(windows, strides, strict=True)]
-    # windows of different sizes (renditions) may have different numbers of crops
+def _view(windows: list[list[np.ndarray]], spec: TubeSpec, onnx: Path, strides: list, blends: list):
+    out = [
+        _features(tube_batch(w, spec, s, b), onnx)
+        for w, s, b in zip(windows, strides, blends, strict=True)
+    ]
+    # windows of different sizes (renditions) may have different numbers of crops, or no face
+    out = [x for x in out if len(x)]
     return np.concatenate(out).astype(np.float16) if out else np.zeros((0,), np.float16)
 
 
-def clip_windows(clip: Clip, spec: TubeSpec, settings: Settings) -> dict[str, tuple[list, list]]:
-    """Each view's windows of RGB frames, with the stride to take each window's frames at.
-    Raises MediaError, ValueError or OSError for a clip that cannot be read."""
+def clip_windows(clip: Clip, spec: TubeSpec, settings: Settings) -> dict[str, tuple]:
+    """Each view's windows of RGB frames, with the stride to take each window's frames at and
+    the seed of its self-blending (None: none). Raises MediaError, ValueError or OSError for a
+    clip that cannot be read."""
     length = spec.frames * spec.stride
+
+    def plain(windows: list, stride: int = spec.stride) -> tuple:
+        return windows, [stride] * len(windows), [None] * len(windows)
+
     views = {}
-    delivered = sample_windows(clip.path, spec.delivered_windows, length, settings)
-    views["delivered"] = (delivered, [spec.stride] * len(delivered))
+    views["delivered"] = plain(sample_windows(clip.path, spec.delivered_windows, length, settings))
     with tempfile.TemporaryDirectory(prefix="verity-features-") as tmp:
         copy = write_clip(normalised_frames(clip.path, settings), Path(tmp) / "n.mp4", "mp4")
-        normalised = sample_windows(copy, spec.delivered_windows, length, settings)
-    views["normalised"] = (normalised, [spec.stride] * len(normalised))
+        views["normalised"] = plain(sample_windows(copy, spec.delivered_windows, length, settings))
     rng = random.Random(f"{spec.seed}-{clip.path}")
     sampled = sample_windows(clip.path, spec.train_windows, length, settings)
     renditions, strides = [], []
@@ -157,7 +199,11 @@ def clip_windows(clip: Clip, spec: TubeSpec, settings: Settings) -> dict[str, tu
             renditions.append(reencode_window(window, rng))
             # another frame rate: sometimes consecutive frames instead of every stride-th
             strides.append(1 if rng.random() < 0.3 else spec.stride)
-    views["augmented"] = (renditions, strides)
+    views["augmented"] = (renditions, strides, [None] * len(renditions))
+    if spec.blends and not clip.fabricated:
+        blended = [w for _ in range(spec.blends) for w in sampled]
+        seeds = [rng.randrange(2**31) for _ in blended]
+        views["blended"] = (blended, [spec.stride] * len(blended), seeds)
     return views
 
 
@@ -165,7 +211,7 @@ def _compute_clip(job) -> None:
     clip, spec, onnx, path = job
     try:
         windows = clip_windows(clip, spec, Settings(threads=1))
-        views = {view: _view(w, spec, onnx, s) for view, (w, s) in windows.items()}
+        views = {view: _view(w, spec, onnx, s, b) for view, (w, s, b) in windows.items()}
     except (MediaError, ValueError, OSError):
         views = {}  # an unreadable clip: nothing to learn from; the evaluation counts it
     tmp_path = path.with_suffix(".tmp.npz")

@@ -29,7 +29,7 @@ from detector.model import ModelCard, logit, write_card
 
 from .baseline import ContainerBaseline
 from .crossval import cross_validate
-from .data import Clip, read_manifests, split
+from .data import CLASSIFIER_LABELS, FACE_LABELS, Clip, face_clips, read_manifests, split
 from .evaluate import (
     classifier_settings,
     degraded_shift,
@@ -107,7 +107,16 @@ class TrainConfig:
     # stop once every clip's features are cached: the long, resumable part of a run, which a
     # session can start early and the next one finish
     features_only: bool = False
+    # "grid": the classifier, crops on a fixed grid; "face": the faces model, the faces found
+    # (``crops`` is then the most faces a window is judged for), trained on face rows and real
+    # clips showing a face, with ``blends`` self-blended copies of each real training window
+    crop: str = "grid"
+    blends: int = 0
     command: list[str] = field(default_factory=lambda: sys.argv[:])
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return FACE_LABELS if self.crop == "face" else CLASSIFIER_LABELS
 
     def spec(self) -> TubeSpec:
         return TubeSpec(
@@ -122,7 +131,23 @@ class TrainConfig:
             train_windows=self.train_windows,
             renditions=self.renditions,
             seed=self.seed,
+            crop=self.crop,
+            blends=self.blends,
         )
+
+
+# The faces model's settings where they differ from the classifier's (``verity train --crop
+# face``): every face clip cross-validated and none held back (there are a few hundred), more
+# windows of each (face tubes are few), two self-blended copies of each real training window.
+FACE_DEFAULTS = {
+    "name": "verity-faces",
+    "version": "0.1.0",
+    "crops": 3,
+    "cached_windows": 4,
+    "blends": 2,
+    "val_share": 0.0,
+    "evaluate": False,
+}
 
 
 @dataclass
@@ -151,7 +176,9 @@ def train(config: TrainConfig, log: Log = print) -> Path:
     torch.manual_seed(config.seed)
     config.out.mkdir(parents=True, exist_ok=True)
 
-    clips = read_manifests(config.manifests)
+    clips = read_manifests(config.manifests, config.labels)
+    if config.crop == "face":
+        clips = face_clips(clips)
     train_clips, val_clips = split(clips, config.val_share, config.seed)
     generators = sorted({c.generator for c in train_clips if c.fabricated})
     log(f"{len(train_clips)} training clips, {len(val_clips)} validation clips (whole units)")
@@ -178,6 +205,7 @@ def train(config: TrainConfig, log: Log = print) -> Path:
         height=config.size,
         width=config.size,
         stride=config.stride,
+        crop=config.crop,
         crops=config.crops,
         max_short_side=config.max_short_side,
         mean=MEAN,
@@ -190,6 +218,10 @@ def train(config: TrainConfig, log: Log = print) -> Path:
     samples = cached_samples(config, clips, net, weights, log)
     if config.features_only:
         return folder
+    if config.crop == "face":  # a clip showing no face is not the faces model's to judge
+        clips = [c for c in clips if c.path in samples]
+        train_clips = [c for c in train_clips if c.path in samples]
+        log(f"{len(clips)} clips show a face")
 
     crossval = None
     if config.cv:
@@ -257,12 +289,20 @@ def training_tubes(
     (none: they are left out, and the standardisation is the delivered tubes'), divided by
     ``n ** balance`` where n counts the clips of its source (``source_of``: its generator
     family, or its real source group), so that a family of 500 clips does not outweigh fifty
-    families of ten; then both labels the same total."""
+    families of ten; then both labels the same total. A real clip's self-blended face tubes
+    (its ``blended`` view) count as a fabricated clip of their own, of the same weight."""
     sizes: dict[str, int] = {}
     for sample in samples:
         sizes[source_of(sample.clip)] = sizes.get(source_of(sample.clip), 0) + 1
     pooled, labels, indices, weights = [], [], [], []
     for sample in samples:
+        clip_weight = sizes[source_of(sample.clip)] ** -balance
+        if "blended" in sample.views:
+            blended = sample.pooled("blended")
+            pooled.append(blended)
+            labels.append(np.ones(len(blended)))
+            indices.append(np.full(len(blended), -1))
+            weights.append(np.full(len(blended), clip_weight / len(blended)))
         delivered = sample.pooled("delivered")
         share = augmented_share if len(sample.views.get("augmented", ())) else 0.0
         augmented = sample.pooled("augmented") if share else delivered[:0]
@@ -272,7 +312,6 @@ def training_tubes(
         known = sample.clip.generator in generators
         index = generators.index(sample.clip.generator) if known else -1
         indices.append(np.full(len(tubes), index))
-        clip_weight = sizes[source_of(sample.clip)] ** -balance
         weights.append(
             clip_weight
             * np.concatenate(

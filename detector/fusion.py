@@ -38,11 +38,17 @@ CAPS = {
     # calibration.max_log_lr). This cap is the ceiling over any card, 20:1: a learned model is
     # never decisive alone the way declared provenance is.
     "classifier": math.log(20),
+    # The faces model, under the same rule: its card's earned ratio, never above 20:1.
+    "faces": math.log(20),
     # What a fingerprint match brings back: provenance an earlier copy carried (at most
     # RECOVERED_CAP) and a journalist's verdict (DESK_VERDICT_LOG_LR), together.
     "fingerprint": math.log(1000),
 }
 DEFAULT_CAP = math.log(2)  # a check not named above is treated as weak until it is given a cap
+# Learned models read the same pixels and fail on the same unfamiliar footage, so together they
+# count for no more than one may alone: their summed log-likelihood ratios are held to this.
+LEARNED = ("classifier", "faces")
+LEARNED_CAP = math.log(20)
 
 # ---- Evidence weights: the log-likelihood ratio each finding carries, before the caps above ----
 
@@ -139,7 +145,10 @@ def capped(evidence: Evidence) -> float:
 
 def fuse(evidence: list[Evidence]) -> Fused:
     """The posterior likelihood of fabrication, its band, attribution and timeline."""
-    log_odds = PRIOR_LOG_ODDS + sum(capped(e) for e in evidence) - _counted_twice(evidence)
+    learned = sum(capped(e) for e in evidence if e.check in LEARNED)
+    learned = max(-LEARNED_CAP, min(LEARNED_CAP, learned))
+    told = sum(capped(e) for e in evidence if e.check not in LEARNED)
+    log_odds = PRIOR_LOG_ODDS + told + learned - _counted_twice(evidence)
     likelihood = 1 / (1 + math.exp(-log_odds))
     if likelihood >= LIKELY_FABRICATED_AT:
         verdict = Verdict.LIKELY_FABRICATED

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # the one shipped in detector/models. Windows of frames it scores, spread over the video.
     model_path: Path | None = None
     model_windows: int = Field(8, ge=1, le=64)
+    # The faces check's model (same contract, card ``crop: face``), by default the shipped one;
+    # it looks at the faces found in the classifier's windows.
+    face_model_path: Path | None = None
     # Run the model on TensorRT or CUDA where onnxruntime-gpu finds a GPU (else the CPU).
     gpu: bool = True
 

@@ -34,6 +34,7 @@ CHECK_NAMES = {
     "visible_watermark": N_("Visible marks"),
     "metadata": N_("Container metadata"),
     "classifier": N_("Classifier"),
+    "faces": N_("Faces"),
     "fingerprint": N_("Seen before (fingerprint)"),
 }
 

@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     c2pa,
     classifier,
     embedded_labels,
+    faces,
     fingerprint,
     invisible_watermark,
     metadata,

@@ -73,3 +73,15 @@ def test_timeline_is_the_sorted_segments_of_every_check():
         ]
     )
     assert [s.start_s for s in fused.timeline] == [0, 2]
+
+
+def test_the_learned_models_together_count_no_more_than_one_may_alone():
+    both = fuse([ev("classifier", 10.0), ev("faces", 10.0)])
+    one = fuse([ev("classifier", 10.0)])
+    assert both.likelihood == pytest.approx(one.likelihood)
+    assert one.likelihood == pytest.approx(1 / (1 + math.exp(-CAPS["classifier"])))
+    # declared provenance still adds to them; and they may cancel each other
+    assert fuse([ev("classifier", 10.0), ev("faces", 10.0), ev("c2pa", 1.0)]).likelihood > (
+        both.likelihood
+    )
+    assert fuse([ev("classifier", 2.0), ev("faces", -2.0)]).likelihood == pytest.approx(0.5)

@@ -1,0 +1,131 @@
+"""The ``faces`` check: the faces a video shows, judged for manipulation (swapped, re-dubbed,
+animated). In each window the classifier decodes, faces are found (detector/faces.py), followed
+through the window's frames and cut out aligned; the faces model, which has the classifier's
+contract (detector/model.py, card ``crop: face``), scores each face tube. The video's score is
+the mean logit over every face tube; its likelihood ratio is capped by what the model earned in
+cross-validation over manipulation methods it never saw (its card), as for the classifier. A
+video without a face costs one detection per window."""
+
+import numpy as np
+
+from ..errors import ModelError
+from ..faces import MIN_FACE, FaceDetector, face_tubes
+from ..frames import FrameSpec
+from ..model import (
+    MODELS_FOLDER,
+    calibrated,
+    default_providers,
+    load_model,
+    normalise,
+    window_frames,
+)
+from ..phrase import phrase
+from ..registry import Check, Media, Needs, register_check
+from ..report import Evidence, Segment
+
+DEFAULT_FACE_MODEL = MODELS_FOLDER / "verity-faces.onnx"
+
+
+@register_check("faces")
+class Faces(Check):
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.model, self.detector, self.problem = None, None, ""
+        try:
+            self.model = load_model(
+                settings.face_model_path or DEFAULT_FACE_MODEL,
+                default_providers(settings.gpu),
+                settings.threads,
+            )
+            if self.model.card.crop != "face":
+                raise ModelError(f"{self.model.card.name} is not a faces model (its crop is grid)")
+            self.detector = FaceDetector(threads=settings.threads)
+        except ModelError as e:
+            self.model, self.problem = None, str(e)
+            return
+        card = self.model.card
+        self.needs = Needs(
+            frames=FrameSpec(windows=settings.model_windows, length=card.window_length)
+        )
+
+    def run(self, media: Media) -> Evidence:
+        if self.model is None:
+            return self._not_run(
+                "no_model", phrase("The face check did not run: {problem}", problem=self.problem)
+            )
+        card = self.model.card
+        windows = [w for w in media.frames.windows if w]
+        judged = []  # (window, tube, logit)
+        for window in windows:
+            taken = window_frames(window, card.frames, card.stride)
+            # one look at the window's middle frame first: a window without a face costs no more
+            middle = self.detector(taken[len(taken) // 2].rgb)
+            if not any(face.size >= MIN_FACE for face in middle):
+                continue
+            for tube in face_tubes([f.rgb for f in taken], self.detector, card.height, card.crops):
+                (logit,), _ = self.model(normalise(tube.pixels[None], card.mean, card.std))
+                judged.append((window, tube, float(logit)))
+        if not judged:
+            return self.evidence(
+                "no_face",
+                phrase(
+                    "No face large enough to judge ({pixels} pixels or more) was found in the "
+                    "{windows} stretches of the video the checks look at.",
+                    pixels=MIN_FACE,
+                    windows=len(windows),
+                ),
+                details={"faces": 0, "windows": len(windows), "model": card.name},
+            )
+        mean_logit = float(np.mean([logit for _, _, logit in judged]))
+        probability = calibrated(mean_logit, card)
+        log_lr = card.calibration.log_lr(mean_logit)
+        threshold = card.calibration.thresholds.get("0.05")
+        flagged = threshold is not None and probability >= threshold
+        regions = [
+            {
+                "start_s": round(window[0].time_s, 3),
+                "end_s": round(window[-1].time_s, 3),
+                "box": tube.box,
+                "score": round(calibrated(logit, card), 4),
+            }
+            for window, tube, logit in judged
+        ]
+        segments = [
+            Segment(start_s=r["start_s"], end_s=r["end_s"], score=r["score"]) for r in regions
+        ]
+        ratio = float(np.exp(abs(log_lr)))
+        return self.evidence(
+            "face_manipulated" if flagged else "face_consistent",
+            phrase(
+                "The face model ({model}) judged {faces} faces in {windows} stretches of the "
+                "video: {look}; as evidence its score weighs {ratio:.1f}:1 {direction}. The most "
+                "it may count for is {cap:.1f}:1, what it earned on manipulation methods it never "
+                "saw (see its card).",
+                model=f"{card.name} {card.version}",
+                faces=len(judged),
+                windows=len({id(w) for w, _, _ in judged}),
+                look=phrase("the faces look manipulated")
+                if flagged
+                else phrase("the faces look like filmed faces"),
+                ratio=ratio,
+                direction=phrase("towards fabrication")
+                if log_lr >= 0
+                else phrase("against fabrication"),
+                cap=float(np.exp(card.calibration.max_log_lr or 0.0)),
+            ),
+            log_lr,
+            segments=segments,
+            details={
+                "probability": round(probability, 4),
+                "faces": len(judged),
+                "threshold_at_5pct_fpr": threshold,
+                "model": card.name,
+                "model_sha256": card.onnx_sha256,
+                "regions": regions,  # every face judged: where, when and its score
+            },
+        )
+
+    def _not_run(self, finding: str, reason) -> Evidence:
+        return Evidence.said(
+            self.name, finding, reason, limitations=[reason], status="not_applicable"
+        )

@@ -1,5 +1,6 @@
-"""What the report pages draw: the classifier's per-window scores against time, and outlines
-over the key frames (the visible marks read, and where the model looked hardest). Geometry only;
+"""What the report pages draw: the classifier's per-window scores against time with the faces
+judged in a row beneath, and outlines over the key frames (the visible marks read, where the
+model looked hardest, the faces judged). Geometry only;
 the templates draw it as SVG and boxes, on the server, with no script."""
 
 import math
@@ -10,14 +11,20 @@ from detector.report import Report, Verdict
 WIDTH, HEIGHT = 640, 150  # the drawing, in SVG units
 LEFT, RIGHT, TOP, BOTTOM = 40, 10, 10, 30  # room for the axes' labels
 MAX_TICKS = 8
+FACE_ROW = 20  # the row under the axis where the faces judged are drawn
 MARK_SLACK_S = 0.5
 
 
 def timeline(report: Report, frame_times: list[float]) -> dict | None:
     """Bars for the windows the classifier scored, on a time axis in seconds, with the
     threshold at 5 % false alarms as a line; a window above it is marked and linked to the key
-    frame nearest to it (an index into ``frame_times``). None without per-window scores."""
-    if not report.timeline:
+    frame nearest to it (an index into ``frame_times``). The faces check's spans are a row of
+    their own under the axis, red where a face scored above its model's 5 % line. None without
+    per-window scores."""
+    faces = _evidence(report, "faces")
+    face_spans = faces.details.get("regions", []) if faces else []
+    segments = [s for s in report.timeline if not faces or s not in faces.segments]
+    if not segments and not face_spans:
         return None
     end = max(s.end_s for s in report.timeline) or report.media.duration_s or 1.0
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -30,7 +37,7 @@ def timeline(report: Report, frame_times: list[float]) -> dict | None:
 
     threshold = _threshold(report)
     bars = []
-    segments = sorted(report.timeline, key=lambda s: s.start_s)
+    segments = sorted(segments, key=lambda s: s.start_s)
     starts = [s.start_s for s in segments[1:]] + [math.inf]
     for s, next_start in zip(segments, starts, strict=True):
         # windows of a short clip overlap: each bar stops where the next window starts, so
@@ -56,9 +63,23 @@ def timeline(report: Report, frame_times: list[float]) -> dict | None:
             }
         )
     step = _tick_step(end)
+    face_line = faces.details.get("threshold_at_5pct_fpr") if faces else None
     return {
         "width": WIDTH,
-        "height": HEIGHT,
+        "height": HEIGHT + (FACE_ROW if face_spans else 0),
+        "label_y": HEIGHT - 2,
+        "faces_y": HEIGHT,
+        "faces": [
+            {
+                "x": x(span["start_s"]),
+                "width": max(x(span["end_s"]) - x(span["start_s"]), 3.0),
+                "start_s": span["start_s"],
+                "end_s": span["end_s"],
+                "score": span["score"],
+                "above": face_line is not None and span["score"] >= face_line,
+            }
+            for span in face_spans
+        ],
         "left": LEFT,
         "right": WIDTH - RIGHT,
         "top": TOP,
@@ -77,7 +98,8 @@ def outlines(report: Report) -> list[tuple[tuple[float, float], dict]]:
     drawn on the key frames between those times. Kind "mark": a visible mark or overlay the OCR
     read, from half a second before it was first seen to half a second after it was last seen
     (it was read on a few sampled frames); kind "region": the crop the classifier scored
-    highest in a window, on the frames of that window, labelled with its score."""
+    highest in a window, on the frames of that window, labelled with its score; kind "face":
+    each face the faces check judged, on the frames of its window, with its score."""
     width, height = report.media.width or 0, report.media.height or 0
     if report.media.rotation in (90, 270):
         width, height = height, width
@@ -91,10 +113,11 @@ def outlines(report: Report) -> list[tuple[tuple[float, float], dict]]:
                 label = seen["mark"] or seen["text"]
                 outline = _box(seen["box"], width, height, label, "mark")
                 found.append(((min(times) - MARK_SLACK_S, max(times) + MARK_SLACK_S), outline))
-        elif evidence.check == "classifier":
+        elif evidence.check in ("classifier", "faces"):
+            kind = "region" if evidence.check == "classifier" else "face"
             for region in evidence.details.get("regions", []):
                 label = f"{region['score']:.0%}"
-                outline = _box(region["box"], width, height, label, "region")
+                outline = _box(region["box"], width, height, label, kind)
                 found.append(((region["start_s"] - 1e-3, region["end_s"] + 1e-3), outline))
     return found
 
@@ -112,8 +135,12 @@ def _box(box: list[int], width: int, height: int, label: str, kind: str) -> dict
 
 
 def _threshold(report: Report) -> float | None:
-    classifier = next((e for e in report.evidence if e.check == "classifier"), None)
+    classifier = _evidence(report, "classifier")
     return classifier.details.get("threshold_at_5pct_fpr") if classifier else None
+
+
+def _evidence(report: Report, check: str):
+    return next((e for e in report.evidence if e.check == check), None)
 
 
 def _tick_step(end: float) -> float:

@@ -118,3 +118,36 @@ def test_the_scan_histogram_counts_files_per_tenth_on_labelled_axes():
         "no_evidence_of_fabrication", "inconclusive", "likely_fabricated"
     ]  # fmt: skip
     assert histogram([])["bars"][0]["count"] == 0
+
+
+def test_faces_are_a_row_of_their_own_and_outlined_where_they_were(scored):
+    path, report = scored
+    spans = [(1.0, 1.7, 0.3), (3.0, 3.7, 0.95)]
+    segments = [Segment(start_s=a, end_s=b, score=s) for a, b, s in spans]
+    faces = Evidence(
+        check="faces",
+        status="ok",
+        finding="face_manipulated",
+        summary="x",
+        segments=segments,
+        details={
+            "threshold_at_5pct_fpr": 0.9,
+            "regions": [
+                {"start_s": a, "end_s": b, "box": [100, 40, 60, 80], "score": s}
+                for a, b, s in spans
+            ],
+        },
+    )
+    timeline_ = sorted(report.timeline + segments, key=lambda s: s.start_s)
+    report = report.model_copy(
+        update={"evidence": [*report.evidence, faces], "timeline": timeline_}
+    )
+    drawn = timeline(report, frame_times=[0.0, 1.0, 2.0, 3.0])
+    assert len(drawn["bars"]) == 4  # the classifier's windows only
+    assert [(f["start_s"], f["above"]) for f in drawn["faces"]] == [(1.0, False), (3.0, True)]
+    assert drawn["height"] > drawn["faces_y"] >= drawn["bottom"]
+    face_boxes = [o for _, o in outlines(report) if o["kind"] == "face"]
+    assert [o["label"] for o in face_boxes] == ["30%", "95%"]
+    assert face_boxes[0]["left"] == pytest.approx(100 * 100 / 320, abs=0.01)
+    html = render_html(report, key_frame_thumbnails(path, [0.0, 1.0, 2.0, 3.0]))
+    assert html.count('class="outline face"') >= 1 and "face 95%" in html

@@ -48,6 +48,10 @@ def add_commands(commands) -> None:
     train.add_argument(
         "--blends", type=int, metavar="N", help="self-blended copies of each real window (face)"
     )
+    train.add_argument(
+        "--generated-faces", action="store_true",
+        help="face: learn from the AI clips of every generator that show a face, too",
+    )  # fmt: skip
     train.add_argument("--epochs", type=int, help="passes over the tubes (head)")
     train.add_argument("--dim", type=int, help="the head's hidden width (0: linear)")
     train.add_argument("--renditions", type=int, help="random re-encodes per window")

@@ -177,11 +177,11 @@ def cut_crops(clips: list[Clip], config: CompareConfig, log: Log) -> list[dict |
 def _cut_clip(job) -> None:
     clip, spec, path = job
     try:
-        windows = clip_windows(clip, spec, Settings(threads=1))
+        windows = dict(clip_windows(clip, spec, Settings(threads=1)))
         # the first frame of every tube: what the detector scores (delivered, normalised) and
         # what the training crops are drawn from (delivered and re-encoded windows)
         first = {
-            view: [_first_frames(w, s, spec) for w, s in zip(*windows[view], strict=True)]
+            view: [_first_frames(w, s, spec) for w, s, _ in zip(*windows[view], strict=True)]
             for view in windows
         }
         views = {view: np.concatenate(first[view]) for view in VIEWS}

@@ -69,7 +69,12 @@ class CrossVal:
             "cross-validated container baseline, as delivered": metrics(self.baseline),
         }
         # the same out-of-fold scores on a part of the clips, at the same thresholds
-        parts = {"commercial families and every real clip": _commercial_or_real}
+        parts = {}
+        fabricated = [c for c in self.clips if c.fabricated]
+        if any(c.generator in COMMERCIAL for c in fabricated):
+            parts["commercial families and every real clip"] = _commercial_or_real
+        if any(c.manipulation for c in fabricated) and not all(c.manipulation for c in fabricated):
+            parts["face rows and every real clip"] = _face_row_or_real  # the faces model's
         collections = sorted({c.collection for c in self.clips})
         if len(collections) > 1:
             for name in collections:
@@ -297,6 +302,10 @@ def _attribution(clips, samples, config, fit_head, head_scores) -> dict:
 
 def _commercial_or_real(clip: Clip) -> bool:
     return not clip.fabricated or clip.generator in COMMERCIAL
+
+
+def _face_row_or_real(clip: Clip) -> bool:
+    return not clip.fabricated or bool(clip.manipulation)
 
 
 def _in_order(clips: list[Clip], scored: list[Scored]) -> list[Scored]:

@@ -75,9 +75,11 @@ def read_manifests(paths: Iterable[Path], labels: Iterable[str] = CLASSIFIER_LAB
     return [clip for path in paths for clip in read_manifest(path) if clip.label in wanted]
 
 
-def face_clips(clips: Iterable[Clip]) -> list[Clip]:
-    """What the faces model learns from: manipulated faces (face rows) and real footage."""
-    return [clip for clip in clips if clip.manipulation or not clip.fabricated]
+def face_clips(clips: Iterable[Clip], generated: bool = False) -> list[Clip]:
+    """What the faces model learns from: manipulated faces (face rows) and real footage, and
+    with ``generated`` every other AI clip too (a generated scene's faces are generated). Only
+    the clips in which a face is found are kept (features.compute)."""
+    return [clip for clip in clips if generated or clip.manipulation or not clip.fabricated]
 
 
 def write_manifest(clips: Iterable[Clip], path: Path) -> None:

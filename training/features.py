@@ -26,7 +26,7 @@ import json
 import random
 import signal
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -177,20 +177,21 @@ def _view(windows: list[list[np.ndarray]], spec: TubeSpec, onnx: Path, strides: 
     return np.concatenate(out).astype(np.float16) if out else np.zeros((0,), np.float16)
 
 
-def clip_windows(clip: Clip, spec: TubeSpec, settings: Settings) -> dict[str, tuple]:
-    """Each view's windows of RGB frames, with the stride to take each window's frames at and
-    the seed of its self-blending (None: none). Raises MediaError, ValueError or OSError for a
-    clip that cannot be read."""
+def clip_windows(clip: Clip, spec: TubeSpec, settings: Settings) -> Iterator[tuple[str, tuple]]:
+    """Each view's name and windows of RGB frames, with the stride to take each window's frames
+    at and the seed of its self-blending (None: none), "delivered" first; each view is made
+    only when asked for. Raises MediaError, ValueError or OSError for a clip that cannot be
+    read."""
     length = spec.frames * spec.stride
 
     def plain(windows: list, stride: int = spec.stride) -> tuple:
         return windows, [stride] * len(windows), [None] * len(windows)
 
-    views = {}
-    views["delivered"] = plain(sample_windows(clip.path, spec.delivered_windows, length, settings))
+    yield "delivered", plain(sample_windows(clip.path, spec.delivered_windows, length, settings))
     with tempfile.TemporaryDirectory(prefix="verity-features-") as tmp:
         copy = write_clip(normalised_frames(clip.path, settings), Path(tmp) / "n.mp4", "mp4")
-        views["normalised"] = plain(sample_windows(copy, spec.delivered_windows, length, settings))
+        normalised = plain(sample_windows(copy, spec.delivered_windows, length, settings))
+    yield "normalised", normalised
     rng = random.Random(f"{spec.seed}-{clip.path}")
     sampled = sample_windows(clip.path, spec.train_windows, length, settings)
     renditions, strides = [], []
@@ -199,19 +200,21 @@ def clip_windows(clip: Clip, spec: TubeSpec, settings: Settings) -> dict[str, tu
             renditions.append(reencode_window(window, rng))
             # another frame rate: sometimes consecutive frames instead of every stride-th
             strides.append(1 if rng.random() < 0.3 else spec.stride)
-    views["augmented"] = (renditions, strides, [None] * len(renditions))
+    yield "augmented", (renditions, strides, [None] * len(renditions))
     if spec.blends and not clip.fabricated:
         blended = [w for _ in range(spec.blends) for w in sampled]
         seeds = [rng.randrange(2**31) for _ in blended]
-        views["blended"] = (blended, [spec.stride] * len(blended), seeds)
-    return views
+        yield "blended", (blended, [spec.stride] * len(blended), seeds)
 
 
 def _compute_clip(job) -> None:
     clip, spec, onnx, path = job
     try:
-        windows = clip_windows(clip, spec, Settings(threads=1))
-        views = {view: _view(w, spec, onnx, s, b) for view, (w, s, b) in windows.items()}
+        views = {}
+        for view, (w, s, b) in clip_windows(clip, spec, Settings(threads=1)):
+            views[view] = _view(w, spec, onnx, s, b)
+            if not len(views["delivered"]):
+                break  # no face as delivered: the clip is not the faces model's, stop here
     except (MediaError, ValueError, OSError):
         views = {}  # an unreadable clip: nothing to learn from; the evaluation counts it
     tmp_path = path.with_suffix(".tmp.npz")

@@ -112,6 +112,7 @@ class TrainConfig:
     # clips showing a face, with ``blends`` self-blended copies of each real training window
     crop: str = "grid"
     blends: int = 0
+    generated_faces: bool = False  # face: the AI clips of every generator that show a face too
     command: list[str] = field(default_factory=lambda: sys.argv[:])
 
     @property
@@ -178,7 +179,7 @@ def train(config: TrainConfig, log: Log = print) -> Path:
 
     clips = read_manifests(config.manifests, config.labels)
     if config.crop == "face":
-        clips = face_clips(clips)
+        clips = face_clips(clips, config.generated_faces)
     train_clips, val_clips = split(clips, config.val_share, config.seed)
     generators = sorted({c.generator for c in train_clips if c.fabricated})
     log(f"{len(train_clips)} training clips, {len(val_clips)} validation clips (whole units)")

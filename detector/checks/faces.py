@@ -6,11 +6,14 @@ the mean logit over every face tube; its likelihood ratio is capped by what the 
 cross-validation over manipulation methods it never saw (its card), as for the classifier. A
 video without a face costs one detection per window."""
 
+from dataclasses import asdict
+
 import numpy as np
 
 from ..errors import ModelError
 from ..faces import MIN_FACE, FaceDetector, face_tubes
 from ..frames import FrameSpec
+from ..lipsync import loudness_steps, mouth_motion, sync
 from ..model import (
     MODELS_FOLDER,
     calibrated,
@@ -56,15 +59,19 @@ class Faces(Check):
         card = self.model.card
         windows = [w for w in media.frames.windows if w]
         judged = []  # (window, tube, logit)
+        mouths = []  # (the largest face's mouth motion, the loudness around it) per window
         for window in windows:
             taken = window_frames(window, card.frames, card.stride)
             # one look at the window's middle frame first: a window without a face costs no more
             middle = self.detector(taken[len(taken) // 2].rgb)
             if not any(face.size >= MIN_FACE for face in middle):
                 continue
-            for tube in face_tubes([f.rgb for f in taken], self.detector, card.height, card.crops):
+            tubes = face_tubes([f.rgb for f in taken], self.detector, card.height, card.crops)
+            for tube in tubes:
                 (logit,), _ = self.model(normalise(tube.pixels[None], card.mean, card.std))
                 judged.append((window, tube, float(logit)))
+            if tubes and media.info.has_audio:
+                mouths.append(self._mouth_and_sound(media, window, tubes[0].faces, card.stride))
         if not judged:
             return self.evidence(
                 "no_face",
@@ -122,10 +129,26 @@ class Faces(Check):
                 "model": card.name,
                 "model_sha256": card.onnx_sha256,
                 "regions": regions,  # every face judged: where, when and its score
+                "lip_sync": _lip_sync(mouths, media),
             },
         )
+
+    def _mouth_and_sound(self, media: Media, window, faces, stride: int):
+        """The mouth motion of the window's largest face over all its consecutive frames (the
+        face as found in the nearest judged frame), and the loudness steps around them."""
+        every = [faces[min(i // stride, len(faces) - 1)] for i in range(len(window))]
+        motion = mouth_motion([f.rgb for f in window], every)
+        fps = media.info.fps or 25.0
+        return motion, loudness_steps(media.path, window[0].time_s, fps, len(motion))
 
     def _not_run(self, finding: str, reason) -> Evidence:
         return Evidence.said(
             self.name, finding, reason, limitations=[reason], status="not_applicable"
         )
+
+
+def _lip_sync(mouths: list, media: Media) -> dict | None:
+    """The audio-visual offset and its confidence (detector/lipsync.py), a measurement that
+    weighs nothing; None without sound, or without a face to measure."""
+    found = sync([(m, s) for m, s in mouths if s is not None], media.info.fps or 25.0)
+    return None if found is None else asdict(found)

@@ -11,6 +11,7 @@ import pytest
 
 from detector import Settings, analyze
 from detector.model import Model
+from tests.h264 import write_h264
 from tests.scenes import scene, talking_face, write
 
 from .conftest import require_torch
@@ -124,3 +125,20 @@ def test_a_classifier_is_not_taken_for_a_faces_model(tmp_path):
     (evidence,) = [e for e in report.evidence if e.check == "faces"]
     assert evidence.status == "not_applicable" and evidence.finding == "no_model"
     assert "not a faces model" in evidence.summary
+
+
+@pytest.mark.parametrize("late", [0, 4])
+def test_the_faces_check_measures_how_far_the_sound_is_from_the_lips(
+    tiny_faces_model, tmp_path, late
+):
+    """A murmur that swells as the drawn mouth opens, ``late`` frames behind it."""
+    fps, rate, seconds = 25, 16_000, 4
+    t = np.arange(seconds * rate) / rate - late / fps
+    murmur = (0.5 + 0.5 * np.sin(8 * t)) * np.random.default_rng(0).standard_normal(len(t)) * 0.3
+    frames = talking_face(seconds=seconds, fps=fps, size=SIZE, face=FACE)
+    clip = write_h264(tmp_path / "talk.mp4", frames, fps=fps, crf=23, sound=murmur, rate=rate)
+    report = analyze(clip, Settings(face_model_path=tiny_faces_model, gpu=False))
+    (evidence,) = [e for e in report.evidence if e.check == "faces"]
+    measured = evidence.details["lip_sync"]
+    assert abs(measured["offset_frames"] - late) <= 1 and measured["confidence"] > 0.2
+    assert measured["offset_s"] == pytest.approx(measured["offset_frames"] / fps)

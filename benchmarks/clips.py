@@ -38,3 +38,27 @@ def gif_256(folder: Path = FOLDER) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         make_clip(path, seconds=2, fps=12, size=(256, 256))
     return path
+
+
+def face_1080p(seconds: int = 60, sound: bool = True, folder: Path = FOLDER) -> Path:
+    """A ``seconds``-long 1920x1080 clip at 25 fps of a drawn talking head (tests/scenes.py),
+    its face about 300 pixels wide, with a murmur that swells as the mouth opens (``sound``)."""
+    import sys
+
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' drawn face
+    from tests.h264 import write_h264
+    from tests.scenes import talking_face
+
+    path = folder / f"bench_{seconds}s_1080p_face{'_sound' if sound else ''}.mp4"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        print(f"encoding {path} once (takes a few minutes)...")
+        rate = 16_000
+        t = np.arange(seconds * rate) / rate
+        noise = np.random.default_rng(0).standard_normal(len(t)) * 0.2
+        murmur = (0.5 + 0.5 * np.sin(8 * t)) * noise if sound else None
+        frames = talking_face(seconds, fps=25, size=(1920, 1080), face=300)
+        write_h264(path, frames, fps=25, crf=23, sound=murmur, rate=rate)
+    return path

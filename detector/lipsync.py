@@ -13,6 +13,7 @@ may want to know.
 """
 
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ def mouth_motion(frames: list[np.ndarray], faces: list[Face]) -> np.ndarray:
     import cv2
 
     steps = []
-    for (a, b), face in zip(zip(frames, frames[1:]), faces, strict=False):
+    for (a, b), face in zip(pairwise(frames), faces, strict=False):
         x, y = face.keypoints[3] if len(face.keypoints) > 3 else _centre(face)
         w, h = MOUTH[0] * face.size, MOUTH[1] * face.size
         x0, y0 = max(int(x - w / 2), 0), max(int(y - h / 2), 0)
@@ -88,11 +89,11 @@ def loudness_steps(path: Path, start_s: float, fps: float, steps: int) -> np.nda
     if not chunks:
         return None
     sound = np.concatenate(chunks)
-    skip = int(round((begin - first) * SAMPLE_RATE))
+    skip = round((begin - first) * SAMPLE_RATE)
     sound = np.pad(sound, (max(-skip, 0), 0))[max(skip, 0) :]
     sound = np.pad(sound, (0, max(wanted - len(sound), 0)))[:wanted]
     edges = (np.arange(frames + 1) * per_frame).astype(int)
-    rms = np.array([np.sqrt(np.mean(sound[a:b] ** 2) + 1e-12) for a, b in zip(edges, edges[1:])])
+    rms = np.array([np.sqrt(np.mean(sound[a:b] ** 2) + 1e-12) for a, b in pairwise(edges)])
     return np.abs(np.diff(rms)).astype(np.float32)
 
 

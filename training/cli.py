@@ -18,7 +18,7 @@ def add_commands(commands) -> None:
     # cross-validation, docs/model-card.md): a flag not given is not passed on.
     train = commands.add_parser(
         "train",
-        help="train the classifier (needs the train extra)",
+        help="train the classifier, or the faces model with --crop face (needs the train extra)",
         argument_default=argparse.SUPPRESS,
     )
     train.add_argument(

@@ -101,13 +101,15 @@ class Faces(Check):
             Segment(start_s=r["start_s"], end_s=r["end_s"], score=r["score"]) for r in regions
         ]
         ratio = float(np.exp(abs(log_lr)))
+        lip_sync = _lip_sync(mouths, media)
         return self.evidence(
             "face_manipulated" if flagged else "face_consistent",
             phrase(
                 "The face model ({model}) judged {faces} faces in {windows} stretches of the "
                 "video: {look}; as evidence its score weighs {ratio:.1f}:1 {direction}. The most "
                 "it may count for is {cap:.1f}:1, what it earned on manipulation methods it never "
-                "saw (see its card).",
+                "saw (see its card).{sync}",
+                sync=_sync_sentence(lip_sync),
                 model=f"{card.name} {card.version}",
                 faces=len(judged),
                 windows=len({id(w) for w, _, _ in judged}),
@@ -129,7 +131,7 @@ class Faces(Check):
                 "model": card.name,
                 "model_sha256": card.onnx_sha256,
                 "regions": regions,  # every face judged: where, when and its score
-                "lip_sync": _lip_sync(mouths, media),
+                "lip_sync": lip_sync,
             },
         )
 
@@ -152,3 +154,14 @@ def _lip_sync(mouths: list, media: Media) -> dict | None:
     weighs nothing; None without sound, or without a face to measure."""
     found = sync([(m, s) for m, s in mouths if s is not None], media.info.fps or 25.0)
     return None if found is None else asdict(found)
+
+
+def _sync_sentence(measured: dict | None):
+    if measured is None:
+        return ""
+    return phrase(
+        " Mouth and sound agree best with the sound {offset:+.2f} s from the picture (confidence "
+        "{confidence:.2f}): a measurement, not counted as evidence.",
+        offset=measured["offset_s"],
+        confidence=measured["confidence"],
+    )

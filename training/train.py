@@ -139,13 +139,15 @@ class TrainConfig:
 
 # The faces model's settings where they differ from the classifier's (``verity train --crop
 # face``): every face clip cross-validated and none held back (there are a few hundred), more
-# windows of each (face tubes are few), two self-blended copies of each real training window.
+# windows of each (face tubes are few), six self-blended copies of each real training window
+# (cross-validated AUC over four head initialisations: 2 copies 0.651, 6 copies 0.671, +-0.012;
+# none 0.615 in one run).
 FACE_DEFAULTS = {
     "name": "verity-faces",
     "version": "0.1.0",
     "crops": 3,
     "cached_windows": 4,
-    "blends": 2,
+    "blends": 6,
     "val_share": 0.0,
     "evaluate": False,
 }

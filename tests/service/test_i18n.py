@@ -166,6 +166,7 @@ def test_the_fixture_has_every_finding_kind(full_report):
         ("visible_watermark", "watermark_found"),
         ("metadata", "generator_hints"),
         ("classifier", "generated_look"),
+        ("faces", "face_manipulated"),
         ("fingerprint", "desk_verdict"),
     }
 

@@ -2,7 +2,7 @@
 
 With the backbone frozen, everything the head learns from is the backbone's features of each
 tube's frames. Computing them once per clip (and per view of it) makes training the head, and
-cross-validating it K times, a matter of seconds. Each clip gets three views:
+cross-validating it K times, a matter of seconds. Each clip gets these views:
 
 - ``delivered``: the windows the detector itself takes from the file (``model_windows`` of them,
   the card's grid of crops), so a head scored here is scored as in production;

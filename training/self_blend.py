@@ -3,8 +3,8 @@ alone. A real frame's face is blended back into the same frame from a slightly c
 itself (colours, sharpness, a small shift and scale), through a soft mask around the face. What
 remains is what every face swap leaves, a blending boundary and a mismatch of colour and detail
 across it, without the identity of any swap method, which is why it generalises across methods
-the training never saw. The face check's head (issue #24) is to learn from these beside the
-staged face clips.
+the training never saw. The faces model learns from these beside the staged face clips
+(features.py's ``blended`` view, ``verity train --crop face``).
 """
 
 from dataclasses import dataclass

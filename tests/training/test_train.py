@@ -192,3 +192,38 @@ def test_verity_eval_records_its_numbers_and_command_in_the_card(tiny_model, tmp
     assert card["metrics"]["recorded_by"]["toy clips"].startswith("verity eval ")
     assert card["onnx_sha256"] == json.loads(card_path(tiny_model).read_text())["onnx_sha256"]
     load_model(model, ("CPUExecutionProvider",), 1)  # the card still matches its model
+
+
+def test_a_real_clips_self_blended_tubes_count_as_one_fabricated_clip():
+    require_torch()
+    from training.data import Clip
+    from training.train import Sample, training_tubes
+
+    views = {"delivered": np.ones((2, 4, 6), np.float16), "blended": np.ones((6, 4, 6), np.float16)}
+    samples = [
+        Sample(Clip("swap", "deepfake", "toyswap", "s", manipulation="face_swap"), dict(views)),
+        Sample(Clip("studio", "real", "real", "r"), views),
+    ]
+    samples[0].views.pop("blended")  # only real clips get self-blended copies
+    _, labels, generators, weights = training_tubes(samples, ["toyswap"], 0.0)
+    assert list(labels) == [1.0] * 2 + [1.0] * 6 + [0.0] * 2  # the swap, the blends, the real
+    assert list(generators[2:8]) == [-1] * 6  # the blends name no method
+    swap, blends, real = weights[:2].sum(), weights[2:8].sum(), weights[8:].sum()
+    assert swap == pytest.approx(blends) and swap + blends == pytest.approx(real)
+
+
+def test_crop_face_takes_the_faces_defaults_under_the_flags_given():
+    require_torch()
+    import argparse
+
+    from training.cli import add_commands, train_config
+    from training.train import FACE_DEFAULTS
+
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers())
+    config = train_config(
+        parser.parse_args(["train", "m.jsonl", "--crop", "face", "--blends", "2"])
+    )
+    assert (config.crop, config.name, config.blends) == ("face", FACE_DEFAULTS["name"], 2)
+    assert not config.evaluate and config.val_share == 0 and "deepfake" in config.labels
+    assert config.out == Path("runs") / FACE_DEFAULTS["name"]

@@ -100,27 +100,20 @@ class Faces(Check):
         segments = [
             Segment(start_s=r["start_s"], end_s=r["end_s"], score=r["score"]) for r in regions
         ]
-        ratio = float(np.exp(abs(log_lr)))
         lip_sync = _lip_sync(mouths, media)
         return self.evidence(
             "face_manipulated" if flagged else "face_consistent",
             phrase(
                 "The face model ({model}) judged {faces} faces in {windows} stretches of the "
-                "video: {look}; as evidence its score weighs {ratio:.1f}:1 {direction}. The most "
-                "it may count for is {cap:.1f}:1, what it earned on manipulation methods it never "
-                "saw (see its card).{sync}",
-                sync=_sync_sentence(lip_sync),
+                "video: {look}. {weight}{sync}",
                 model=f"{card.name} {card.version}",
                 faces=len(judged),
                 windows=len({id(w) for w, _, _ in judged}),
                 look=phrase("the faces look manipulated")
                 if flagged
                 else phrase("the faces look like filmed faces"),
-                ratio=ratio,
-                direction=phrase("towards fabrication")
-                if log_lr >= 0
-                else phrase("against fabrication"),
-                cap=float(np.exp(card.calibration.max_log_lr or 0.0)),
+                weight=_weight(log_lr, card.calibration.max_log_lr or 0.0),
+                sync=_sync_sentence(lip_sync),
             ),
             log_lr,
             segments=segments,
@@ -154,6 +147,22 @@ def _lip_sync(mouths: list, media: Media) -> dict | None:
     weighs nothing; None without sound, or without a face to measure."""
     found = sync([(m, s) for m, s in mouths if s is not None], media.info.fps or 25.0)
     return None if found is None else asdict(found)
+
+
+def _weight(log_lr: float, cap: float):
+    """What the score counts for: nothing when the model earned no weight (its card's cap)."""
+    if cap <= 0:
+        return phrase(
+            "On manipulation methods it never saw it earned no weight (see its card), so this "
+            "counts for nothing."
+        )
+    return phrase(
+        "As evidence its score weighs {ratio:.1f}:1 {direction}; the most it may count for is "
+        "{cap:.1f}:1, what it earned on manipulation methods it never saw (see its card).",
+        ratio=float(np.exp(abs(log_lr))),
+        direction=phrase("towards fabrication") if log_lr >= 0 else phrase("against fabrication"),
+        cap=float(np.exp(cap)),
+    )
 
 
 def _sync_sentence(measured: dict | None):

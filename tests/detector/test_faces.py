@@ -132,3 +132,11 @@ def test_a_face_too_small_to_judge_gives_no_tube():
     frames = talking_face(seconds=0.64, face=MIN_FACE * 0.7, size=(320, 180))[::2]
     assert detector(frames[0])  # found, but too small
     assert face_tubes(frames, detector, 224) == []
+
+
+def test_a_faces_model_that_earned_no_weight_is_said_to_count_for_nothing():
+    from detector.checks.faces import _weight
+
+    assert "counts for nothing" in _weight(0.0, 0.0).render()
+    said = _weight(-0.5, np.log(3)).render()
+    assert "1.6:1 against fabrication" in said and "3.0:1" in said

@@ -223,15 +223,17 @@ class FaceTube:
 
 
 def face_tubes(
-    frames: list[np.ndarray], detector: FaceDetector, size: int, most: int = MAX_FACES, alter=None
+    frames: list[np.ndarray],
+    found: list[list[Face]],
+    size: int,
+    most: int = MAX_FACES,
+    alter=None,
 ) -> list[FaceTube]:
-    """The faces found through ``frames`` (one window's, RGB), largest first, at most ``most``.
-    ``alter(rgb, face) -> rgb``, when given, changes each frame around its face before the crop
-    is cut (training's self-blending)."""
-    found = [(float(i), detector(rgb)) for i, rgb in enumerate(frames)]
-    chosen = [
-        t for t in tracks(found) if len(t.seen) >= MIN_SEEN * len(frames) and _size(t) >= MIN_FACE
-    ]
+    """The faces ``found`` in each of ``frames`` (one window's, RGB, as the detector gave them)
+    as tubes, largest first, at most ``most``. ``alter(rgb, face) -> rgb``, when given, changes
+    each frame around its face before the crop is cut (training's self-blending)."""
+    linked = tracks([(float(i), faces) for i, faces in enumerate(found)])
+    chosen = [t for t in linked if len(t.seen) >= MIN_SEEN * len(frames) and _size(t) >= MIN_FACE]
     chosen = sorted(chosen, key=lambda t: -_size(t))[:most]
     tubes = []
     for track in chosen:

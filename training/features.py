@@ -41,6 +41,7 @@ from detector.settings import die_with_parent
 
 from .augment import normalised_frames, reencode_window, sample_windows, write_clip
 from .data import Clip
+from .self_blend import self_blended
 
 VIEWS = ("delivered", "normalised", "augmented", "blended")
 Progress = Callable[[int, int], None]
@@ -82,15 +83,15 @@ def tube_batch(
         tubes, _ = window_tubes(taken, spec.size, spec.crops, spec.max_short_side)
     else:
         alter = None if blend is None else _blender(blend)
-        found = face_tubes(taken, _face_detector(), spec.size, spec.crops, alter)
-        tubes = np.stack([t.pixels for t in found]) if found else np.zeros((0, len(taken), 0, 0, 3))
+        detector = _face_detector()
+        found = [detector(rgb) for rgb in taken]
+        cut = face_tubes(taken, found, spec.size, spec.crops, alter)
+        tubes = np.stack([t.pixels for t in cut]) if cut else np.zeros((0, len(taken), 0, 0, 3))
     return normalise(tubes, list(spec.mean), list(spec.std))
 
 
 def _blender(seed: int):
     """Self-blending with one draw of its changes for every frame of a tube, as a swap is."""
-    from .self_blend import self_blended
-
     return lambda rgb, face: self_blended(rgb, face, np.random.default_rng(seed)).image
 
 

@@ -61,12 +61,14 @@ class Faces(Check):
         judged = []  # (window, tube, logit)
         mouths = []  # (the largest face's mouth motion, the loudness around it) per window
         for window in windows:
-            taken = window_frames(window, card.frames, card.stride)
+            taken = [f.rgb for f in window_frames(window, card.frames, card.stride)]
             # one look at the window's middle frame first: a window without a face costs no more
-            middle = self.detector(taken[len(taken) // 2].rgb)
-            if not any(face.size >= MIN_FACE for face in middle):
+            middle = len(taken) // 2
+            seen = self.detector(taken[middle])
+            if not any(face.size >= MIN_FACE for face in seen):
                 continue
-            tubes = face_tubes([f.rgb for f in taken], self.detector, card.height, card.crops)
+            found = [seen if i == middle else self.detector(rgb) for i, rgb in enumerate(taken)]
+            tubes = face_tubes(taken, found, card.height, card.crops)
             for tube in tubes:
                 (logit,), _ = self.model(normalise(tube.pixels[None], card.mean, card.std))
                 judged.append((window, tube, float(logit)))

@@ -117,7 +117,7 @@ def test_face_tubes_turn_the_face_upright_and_give_it_one_size():
     detector = FaceDetector(threads=1)
     frames = talking_face(seconds=0.64, face=90, tilt=15)[::2]
     tilted = abs(_eye_angle(detector(frames[0])[0]))
-    (tube,) = face_tubes(frames, detector, 224)
+    (tube,) = face_tubes(frames, [detector(f) for f in frames], 224)
     assert tube.pixels.shape == (8, 224, 224, 3)
     upright = [detector(crop)[0] for crop in tube.pixels]
     assert tilted > 10 and max(abs(_eye_angle(f)) for f in upright) < tilted - 5
@@ -131,7 +131,7 @@ def test_a_face_too_small_to_judge_gives_no_tube():
     detector = FaceDetector(threads=1)
     frames = talking_face(seconds=0.64, face=MIN_FACE * 0.7, size=(320, 180))[::2]
     assert detector(frames[0])  # found, but too small
-    assert face_tubes(frames, detector, 224) == []
+    assert face_tubes(frames, [detector(f) for f in frames], 224) == []
 
 
 def test_a_faces_model_that_earned_no_weight_is_said_to_count_for_nothing():

@@ -57,35 +57,41 @@ def mouth_motion(frames: list[np.ndarray], faces: list[Face]) -> np.ndarray:
     return np.asarray(steps, np.float32)
 
 
-def loudness_steps(path: Path, start_s: float, fps: float, steps: int) -> np.ndarray | None:
-    """The change of loudness (RMS) over ``steps`` frame steps from ``start_s``, with
-    ``MAX_OFFSET`` steps more on either side: [steps + 2 * MAX_OFFSET]. None without sound."""
+def loudness_steps(
+    path: Path, windows: list[tuple[float, int]], fps: float
+) -> list[np.ndarray | None]:
+    """For each window (start_s, steps): the change of loudness (RMS) over ``steps`` frame
+    steps from ``start_s``, with ``MAX_OFFSET`` steps more on either side, [steps + 2 *
+    MAX_OFFSET]; None without sound. The file is opened once; each window is a seek."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                return [None] * len(windows)
+            stream = container.streams.audio[0]
+            return [_loudness(container, stream, start, fps, steps) for start, steps in windows]
+    except (av.FFmpegError, OSError, ValueError):
+        return [None] * len(windows)
+
+
+def _loudness(container, stream, start_s: float, fps: float, steps: int) -> np.ndarray | None:
     import av
 
     begin = start_s - MAX_OFFSET / fps
     frames = steps + 1 + 2 * MAX_OFFSET
     per_frame = SAMPLE_RATE / fps
     wanted = int(frames * per_frame) + 1
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                return None
-            stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-            container.seek(int(max(begin, 0) / stream.time_base), stream=stream)
-            chunks, first = [], None
-            for decoded in container.decode(stream):
-                for out in resampler.resample(decoded):
-                    if first is None:
-                        first = float(out.time if out.time is not None else decoded.time or 0)
-                    chunks.append(out.to_ndarray().reshape(-1))
-                if (
-                    first is not None
-                    and sum(map(len, chunks)) >= (begin - first) * SAMPLE_RATE + wanted
-                ):
-                    break
-    except (av.FFmpegError, OSError, ValueError):
-        return None
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    container.seek(int(max(begin, 0) / stream.time_base), stream=stream)
+    chunks, first = [], None
+    for decoded in container.decode(stream):
+        for out in resampler.resample(decoded):
+            if first is None:
+                first = float(out.time if out.time is not None else decoded.time or 0)
+            chunks.append(out.to_ndarray().reshape(-1))
+        if first is not None and sum(map(len, chunks)) >= (begin - first) * SAMPLE_RATE + wanted:
+            break
     if not chunks:
         return None
     sound = np.concatenate(chunks)

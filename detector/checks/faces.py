@@ -59,7 +59,7 @@ class Faces(Check):
         card = self.model.card
         windows = [w for w in media.frames.windows if w]
         judged = []  # (window, tube, logit)
-        mouths = []  # (the largest face's mouth motion, the loudness around it) per window
+        mouths = []  # (window, the largest face's mouth motion) per window with a face
         for window in windows:
             taken = [f.rgb for f in window_frames(window, card.frames, card.stride)]
             # one look at the window's middle frame first: a window without a face costs no more
@@ -73,7 +73,7 @@ class Faces(Check):
                 (logit,), _ = self.model(normalise(tube.pixels[None], card.mean, card.std))
                 judged.append((window, tube, float(logit)))
             if tubes and media.info.has_audio:
-                mouths.append(self._mouth_and_sound(media, window, tubes[0].faces, card.stride))
+                mouths.append((window, _mouth(window, tubes[0].faces, card.stride)))
         if not judged:
             return self.evidence(
                 "no_face",
@@ -130,24 +130,29 @@ class Faces(Check):
             },
         )
 
-    def _mouth_and_sound(self, media: Media, window, faces, stride: int):
-        """The mouth motion of the window's largest face over all its consecutive frames (the
-        face as found in the nearest judged frame), and the loudness steps around them."""
-        every = [faces[min(i // stride, len(faces) - 1)] for i in range(len(window))]
-        motion = mouth_motion([f.rgb for f in window], every)
-        fps = media.info.fps or 25.0
-        return motion, loudness_steps(media.path, window[0].time_s, fps, len(motion))
-
     def _not_run(self, finding: str, reason) -> Evidence:
         return Evidence.said(
             self.name, finding, reason, limitations=[reason], status="not_applicable"
         )
 
 
+def _mouth(window, faces, stride: int):
+    """The mouth motion of the window's largest face over all its consecutive frames (the face
+    as found in the nearest judged frame)."""
+    every = [faces[min(i // stride, len(faces) - 1)] for i in range(len(window))]
+    return mouth_motion([f.rgb for f in window], every)
+
+
 def _lip_sync(mouths: list, media: Media) -> dict | None:
     """The audio-visual offset and its confidence (detector/lipsync.py), a measurement that
     weighs nothing; None without sound, or without a face to measure."""
-    found = sync([(m, s) for m, s in mouths if s is not None], media.info.fps or 25.0)
+    if not mouths:
+        return None
+    fps = media.info.fps or 25.0
+    around = [(window[0].time_s, len(motion)) for window, motion in mouths]
+    sounds = loudness_steps(media.path, around, fps)
+    pairs = [(m, s) for (_, m), s in zip(mouths, sounds, strict=True) if s is not None]
+    found = sync(pairs, fps)
     return None if found is None else asdict(found)
 
 

@@ -40,11 +40,9 @@ def test_the_drawn_mouth_moves_and_its_loudness_is_read_from_the_file(tmp_path):
     t = np.arange(2 * 16_000) / 16_000
     tone = np.where(t >= 1.0, 0.5 * np.sin(2 * np.pi * 440 * t), 0.0)
     clip = write_h264(tmp_path / "tone.mp4", frames, fps=FPS, crf=23, sound=tone)
-    steps = loudness_steps(clip, 0.8, FPS, 15)
+    (steps,) = loudness_steps(clip, [(0.8, 15)], FPS)
     assert len(steps) == 15 + 2 * MAX_OFFSET
     jump = int(np.argmax(steps))  # step k runs from 0.8 - 6/25 + k/25 s
     assert abs((0.8 - MAX_OFFSET / FPS + (jump + 1) / FPS) - 1.0) <= 1.5 / FPS
-    assert (
-        loudness_steps(write_h264(tmp_path / "mute.mp4", frames, fps=FPS, crf=23), 0.8, FPS, 15)
-        is None
-    )
+    mute = write_h264(tmp_path / "mute.mp4", frames, fps=FPS, crf=23)
+    assert loudness_steps(mute, [(0.8, 15)], FPS) == [None]

@@ -52,6 +52,13 @@ class Check:
         fields.setdefault("status", "ok")
         return Evidence.said(self.name, finding, summary, log_lr=log_lr, **fields)
 
+    def not_run(self, finding: str, reason: Phrase) -> Evidence:
+        """Evidence that the check could not run on this video (status ``not_applicable``),
+        its reason kept as a limitation of the Report."""
+        return Evidence.said(
+            self.name, finding, reason, limitations=[reason], status="not_applicable"
+        )
+
 
 def register_check(name: str):
     """Class decorator that registers a check under ``name``."""

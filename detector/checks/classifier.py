@@ -45,21 +45,21 @@ class Classifier(Check):
 
     def run(self, media: Media) -> Evidence:
         if self.model is None:
-            return self._not_run(
-                phrase("The classifier did not run: {problem}", problem=self.problem)
+            return self.not_run(
+                "no_model", phrase("The classifier did not run: {problem}", problem=self.problem)
             )
         windows = [w for w in media.frames.windows if w]
         if not windows:
-            return self._not_run(
-                phrase("The classifier did not run: no window of frames was decoded.")
+            return self.not_run(
+                "no_frames", phrase("The classifier did not run: no window of frames was decoded.")
             )
         if len({id(f) for w in windows for f in w}) == 1:
-            return self._not_run(
+            return self.not_run(
+                "single_frame",
                 phrase(
                     "The classifier did not run: the file holds a single frame, and it judges "
                     "how frames change over time."
                 ),
-                "single_frame",
             )
         card = self.model.card
         tube_logits, generator_logits, regions = [], [], []
@@ -126,15 +126,6 @@ class Classifier(Check):
                     for segment, boxes, row in zip(segments, regions, per_window, strict=True)
                 ],
             },
-        )
-
-    def _not_run(self, reason: Phrase, finding: str = "") -> Evidence:
-        return Evidence.said(
-            self.name,
-            finding or ("no_model" if self.model is None else "no_frames"),
-            reason,
-            limitations=[reason],
-            status="not_applicable",
         )
 
 

@@ -53,7 +53,7 @@ class Faces(Check):
 
     def run(self, media: Media) -> Evidence:
         if self.model is None:
-            return self._not_run(
+            return self.not_run(
                 "no_model", phrase("The face check did not run: {problem}", problem=self.problem)
             )
         card = self.model.card
@@ -128,11 +128,6 @@ class Faces(Check):
                 "regions": regions,  # every face judged: where, when and its score
                 "lip_sync": lip_sync,
             },
-        )
-
-    def _not_run(self, finding: str, reason) -> Evidence:
-        return Evidence.said(
-            self.name, finding, reason, limitations=[reason], status="not_applicable"
         )
 
 
